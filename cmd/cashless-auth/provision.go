@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cashlessmedia/cashless-auth/core/passwords"
+	"github.com/cashlessmedia/cashless-auth/core/store"
+)
+
+func eventsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "events", Short: "Manage events"}
+	var name string
+	create := &cobra.Command{
+		Use: "create", Short: "Create an event; prints {\"id\": N}", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(name) == "" {
+				return errors.New("--name is required")
+			}
+			return withStore(cmd.Context(), g, func(db *store.DB) error {
+				id, err := store.NewEvents(db).Create(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
+				return printID(cmd.OutOrStdout(), id)
+			})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "event name")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func usersCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "users", Short: "Manage staff users"}
+	var (
+		email, password, role string
+		eventID               int64
+		mode                  int
+		fromStdin             bool
+	)
+	create := &cobra.Command{
+		Use: "create", Short: "Create a staff user; prints {\"id\": N}", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fromStdin {
+				pw, err := readPassword(cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				password = pw
+			}
+			switch {
+			case strings.TrimSpace(email) == "":
+				return errors.New("--email is required")
+			case password == "":
+				return errors.New("--password or --password-stdin is required")
+			case len(password) < 8:
+				return errors.New("password must be at least 8 characters")
+			case !store.ValidRole(role):
+				return fmt.Errorf("--role must be admin, operator or network_manager, got %q", role)
+			}
+			var ev *int64
+			if cmd.Flags().Changed("event-id") {
+				ev = &eventID
+			}
+			return withStore(cmd.Context(), g, func(db *store.DB) error {
+				_, cfg, err := load(g)
+				if err != nil {
+					return err
+				}
+				h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, 1)
+				hash, err := h.Hash(cmd.Context(), password)
+				if err != nil {
+					return err
+				}
+				id, err := store.NewUsers(db).Create(cmd.Context(), store.NewUser{Email: email, PasswordHash: hash, Role: role, EventID: ev, Mode: mode})
+				if errors.Is(err, store.ErrReference) {
+					return fmt.Errorf("event %d does not exist", eventID)
+				}
+				if err != nil {
+					return conflict(err, "a user with this email")
+				}
+				return printID(cmd.OutOrStdout(), id)
+			})
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&email, "email", "", "login e-mail (unique, case-insensitive)")
+	f.StringVar(&password, "password", "", "password (prefer --password-stdin: flags show in ps and shell history)")
+	f.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin")
+	f.StringVar(&role, "role", "admin", "admin, operator or network_manager")
+	f.Int64Var(&eventID, "event-id", 0, "event the account is bound to (operators, network managers)")
+	f.IntVar(&mode, "mode", 0, "legacy operator mode (see POST /devices/operator-token)")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func devicesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "devices", Short: "Manage POS devices"}
+	var (
+		eventID, operatorID int64
+		mac, name           string
+	)
+	create := &cobra.Command{
+		Use: "create", Short: "Register a device; prints {\"id\": N}", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			norm, ok := store.NormalizeMAC(mac)
+			if !ok {
+				return fmt.Errorf("--mac %q is not a MAC address", mac)
+			}
+			if !cmd.Flags().Changed("event-id") {
+				return errors.New("--event-id is required")
+			}
+			var op *int64
+			if cmd.Flags().Changed("operator-id") {
+				op = &operatorID
+			}
+			return withStore(cmd.Context(), g, func(db *store.DB) error {
+				id, err := store.NewDevices(db).Create(cmd.Context(), store.NewDevice{EventID: eventID, MAC: norm, Name: name, OperatorID: op})
+				if errors.Is(err, store.ErrReference) {
+					return errors.New("the event or operator does not exist")
+				}
+				if err != nil {
+					return conflict(err, "a device with this MAC at this event")
+				}
+				return printID(cmd.OutOrStdout(), id)
+			})
+		},
+	}
+	f := create.Flags()
+	f.Int64Var(&eventID, "event-id", 0, "event the device sells at")
+	f.StringVar(&mac, "mac", "", "MAC address (any case, separators : - . or none)")
+	f.StringVar(&name, "name", "", "display name")
+	f.Int64Var(&operatorID, "operator-id", 0, "operator associated with the device")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func withStore(ctx context.Context, g *globals, fn func(*store.DB) error) error {
+	db, _, err := openStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"go.uber.org/fx"
+
+	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/openapi"
+	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/modules"
+)
+
+type globals struct {
+	configPath string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "cashless-auth",
+		Short:         "Authentication, token issuance and permissions for the cashless-payments platform",
+		Version:       version + " (" + commit + ")",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Running the binary with no command serves, as newcomers expect.
+		RunE: func(cmd *cobra.Command, args []string) error { return serve(cmd.Context(), g) },
+	}
+	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default ./config.yaml if present)")
+	root.AddCommand(
+		&cobra.Command{Use: "serve", Short: "Serve HTTP", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), g) }},
+		&cobra.Command{Use: "migrate", Short: "Apply database migrations", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return migrate(cmd.Context(), g) }},
+		&cobra.Command{Use: "openapi", Short: "Print the OpenAPI document of the enabled modules", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return printOpenAPI(cmd.OutOrStdout(), g) }},
+		&cobra.Command{Use: "config-check", Short: "Load and validate the configuration, listing every problem", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+			_, _, err := load(g)
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), "configuration OK")
+			}
+			return err
+		}},
+		eventsCmd(g), usersCmd(g), devicesCmd(g),
+	)
+	return root
+}
+
+func load(g *globals) (*viper.Viper, config.Core, error) {
+	v, cfg, err := core.Load(g.configPath, modules.All(), nil)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return v, cfg, nil
+}
+
+func serve(ctx context.Context, g *globals) error {
+	v, cfg, err := load(g)
+	if err != nil {
+		return err
+	}
+	app := fx.New(core.Options(v, cfg, modules.All()))
+	if err := app.Err(); err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	var code int
+	select {
+	case <-sig:
+	case s := <-app.Wait():
+		code = s.ExitCode
+	}
+	stopCtx, cancel2 := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout+app.StopTimeout())
+	defer cancel2()
+	if err := app.Stop(stopCtx); err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("server stopped with exit code %d", code)
+	}
+	return nil
+}
+
+// openStore opens and migrates the configured database for CLI commands.
+func openStore(ctx context.Context, g *globals) (*store.DB, config.Core, error) {
+	_, cfg, err := load(g)
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("open database %s: %w", store.RedactURL(cfg.Database.URL), err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, cfg, fmt.Errorf("migrate: %w", err)
+	}
+	return db, cfg, nil
+}
+
+func migrate(ctx context.Context, g *globals) error {
+	db, _, err := openStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(os.Stderr, "migrations applied")
+	return nil
+}
+
+func printOpenAPI(w io.Writer, g *globals) error {
+	v, cfg, err := load(g)
+	if err != nil {
+		return err
+	}
+	var doc *openapi.Document
+	app := fx.New(core.Options(v, cfg, modules.All()), fx.Populate(&doc), fx.NopLogger)
+	if err := app.Err(); err != nil {
+		return err
+	}
+	var pretty any
+	if err := json.Unmarshal(doc.JSON, &pretty); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(pretty)
+}
+
+// printID prints the one JSON object CLI creation commands promise on stdout.
+func printID(w io.Writer, id int64) error {
+	return json.NewEncoder(w).Encode(map[string]int64{"id": id})
+}
+
+func conflict(err error, what string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%s already exists", what)
+	}
+	return err
+}

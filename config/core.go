@@ -1,0 +1,253 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+// Core is the configuration every deployment shares, whatever lanes it enables.
+type Core struct {
+	Server    Server    `mapstructure:"server"`
+	Log       Log       `mapstructure:"log"`
+	Data      Data      `mapstructure:"data"`
+	Database  Database  `mapstructure:"database"`
+	Redis     Redis     `mapstructure:"redis"`
+	JWT       JWT       `mapstructure:"jwt"`
+	Secrets   Secrets   `mapstructure:"secrets"`
+	MFA       MFA       `mapstructure:"mfa"`
+	RateLimit RateLimit `mapstructure:"ratelimit"`
+	Password  Password  `mapstructure:"password"`
+	Bootstrap Bootstrap `mapstructure:"bootstrap"`
+}
+
+// Server is the HTTP listener.
+type Server struct {
+	Addr            string        `mapstructure:"addr"`             // default ":8080"
+	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`   // bytes, default 65536; larger bodies get 413
+	ReadTimeout     time.Duration `mapstructure:"read_timeout"`     // default 10s
+	WriteTimeout    time.Duration `mapstructure:"write_timeout"`    // default 30s
+	IdleTimeout     time.Duration `mapstructure:"idle_timeout"`     // default 120s
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"` // drain budget on SIGTERM, default 15s
+}
+
+// Log selects zap's output.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug|info|warn|error, default info
+	Format string `mapstructure:"format"` // json|console, default json
+}
+
+// Data is where the embedded default keeps its SQLite file and generated secrets.
+type Data struct {
+	Dir string `mapstructure:"dir"` // default "data"
+}
+
+// Database selects the relational store.
+type Database struct {
+	URL string `mapstructure:"url"` // "" = embedded SQLite under data.dir; postgres://…; sqlite://PATH
+}
+
+// Redis selects the shared state store.
+type Redis struct {
+	URL    string `mapstructure:"url"`    // "" = in-process state (single replica only)
+	Prefix string `mapstructure:"prefix"` // key prefix, default "cashless-auth:"; one per tenant sharing a server
+}
+
+// JWT pins how tokens are signed and checked.
+type JWT struct {
+	Secret     string        `mapstructure:"secret"`      // HS256 key, raw bytes, ≥32; required with PostgreSQL
+	Issuer     string        `mapstructure:"issuer"`      // default "cashless-auth"
+	Audience   string        `mapstructure:"audience"`    // default "cashless-platform"
+	AccessTTL  time.Duration `mapstructure:"access_ttl"`  // default 15m
+	RefreshTTL time.Duration `mapstructure:"refresh_ttl"` // default 168h
+	OfflineTTL time.Duration `mapstructure:"offline_ttl"` // default 72h
+	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat, default 5s
+}
+
+// Secrets holds keys for data sealed at rest.
+type Secrets struct {
+	EncryptionKey string `mapstructure:"encryption_key"` // base64 of 32 bytes; required with PostgreSQL
+}
+
+// MFA is read by the core's freshness guard, which any module may put on a route.
+type MFA struct {
+	Freshness time.Duration `mapstructure:"freshness"` // default 8h
+}
+
+// RateLimit configures per-route limits and how the client IP is found.
+type RateLimit struct {
+	TrustedProxies []string `mapstructure:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
+	// Routes overrides a route's limit by route name, e.g. ratelimit.routes.password.login: "20/minute".
+	Routes map[string]any `mapstructure:"routes"`
+}
+
+// Password tunes hashing and the per-account lock.
+type Password struct {
+	Argon2Memory  uint32        `mapstructure:"argon2_memory"`  // KiB, default 19456 (OWASP minimum)
+	Argon2Time    uint32        `mapstructure:"argon2_time"`    // passes, default 2
+	Argon2Threads uint8         `mapstructure:"argon2_threads"` // default 1
+	Workers       int           `mapstructure:"workers"`        // concurrent hashes, default 0 = GOMAXPROCS
+	LockAfter     int           `mapstructure:"lock_after"`     // consecutive failures before a lock, default 10
+	LockBase      time.Duration `mapstructure:"lock_base"`      // first lock, doubling, default 1m
+	LockMax       time.Duration `mapstructure:"lock_max"`       // default 1h
+}
+
+// Bootstrap creates the first admin on start when none exists.
+type Bootstrap struct {
+	AdminEmail    string `mapstructure:"admin_email"`
+	AdminPassword string `mapstructure:"admin_password"`
+}
+
+// CoreDefaults are the defaults of every core key; modules add their own.
+var CoreDefaults = Defaults{
+	"server.addr":               ":8080",
+	"server.max_body_bytes":     65536,
+	"server.read_timeout":       "10s",
+	"server.write_timeout":      "30s",
+	"server.idle_timeout":       "120s",
+	"server.shutdown_timeout":   "15s",
+	"log.level":                 "info",
+	"log.format":                "json",
+	"data.dir":                  "data",
+	"database.url":              "",
+	"redis.url":                 "",
+	"redis.prefix":              "cashless-auth:",
+	"jwt.secret":                "",
+	"jwt.issuer":                "cashless-auth",
+	"jwt.audience":              "cashless-platform",
+	"jwt.access_ttl":            "15m",
+	"jwt.refresh_ttl":           "168h",
+	"jwt.offline_ttl":           "72h",
+	"jwt.leeway":                "5s",
+	"secrets.encryption_key":    "",
+	"mfa.freshness":             "8h",
+	"ratelimit.trusted_proxies": []string{},
+	"password.argon2_memory":    19456,
+	"password.argon2_time":      2,
+	"password.argon2_threads":   1,
+	"password.workers":          0,
+	"password.lock_after":       10,
+	"password.lock_base":        "1m",
+	"password.lock_max":         "1h",
+	"bootstrap.admin_email":     "",
+	"bootstrap.admin_password":  "",
+}
+
+// DynamicPrefixes are config maps keyed by names the core cannot list in advance.
+var DynamicPrefixes = []string{"ratelimit.routes."}
+
+// LoadCore decodes and validates the core section, reporting every problem at once.
+func LoadCore(v *viper.Viper) (Core, error) {
+	var c Core
+	// Only the core's sections: modules decode their own.
+	sections := []struct {
+		key    string
+		target any
+	}{
+		{"server", &c.Server}, {"log", &c.Log}, {"data", &c.Data}, {"database", &c.Database},
+		{"redis", &c.Redis}, {"jwt", &c.JWT}, {"secrets", &c.Secrets}, {"mfa", &c.MFA},
+		{"ratelimit", &c.RateLimit}, {"password", &c.Password}, {"bootstrap", &c.Bootstrap},
+	}
+	var errs []error
+	for _, s := range sections {
+		if err := Decode(v, s.key, s.target); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.RateLimit.TrustedProxies = StringSlice(v, "ratelimit.trusted_proxies")
+	if len(errs) == 0 {
+		errs = append(errs, c.validate()...)
+	}
+	return c, errors.Join(errs...)
+}
+
+// UsesPostgres reports whether the relational store is a shared PostgreSQL server, where
+// secrets cannot be generated per replica and must come from configuration.
+func (c Core) UsesPostgres() bool {
+	u := strings.ToLower(c.Database.URL)
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+func (c Core) validate() []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Server.Addr == "" {
+		bad("server.addr: must not be empty")
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		bad("server.max_body_bytes: must be at least 1024, got %d", c.Server.MaxBodyBytes)
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		bad("server.shutdown_timeout: must be positive")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format: must be json or console, got %q", c.Log.Format)
+	}
+	u := strings.ToLower(c.Database.URL)
+	if u != "" && !c.UsesPostgres() && !strings.HasPrefix(u, "sqlite://") {
+		bad("database.url: must be empty (embedded SQLite), postgres://… or sqlite://PATH")
+	}
+	if r := strings.ToLower(c.Redis.URL); r != "" && !strings.HasPrefix(r, "redis") {
+		bad("redis.url: must be empty (in-process state) or a redis://, rediss://, redis+cluster:// or redis+sentinel:// URL")
+	}
+	if c.JWT.Secret != "" && len(c.JWT.Secret) < 32 {
+		bad("jwt.secret: must be at least 32 bytes, got %d", len(c.JWT.Secret))
+	}
+	if c.UsesPostgres() && c.JWT.Secret == "" {
+		bad("jwt.secret: required with PostgreSQL (replicas must share it); set CASHLESS_AUTH_JWT_SECRET")
+	}
+	if c.Secrets.EncryptionKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.Secrets.EncryptionKey); err != nil || len(k) != 32 {
+			bad("secrets.encryption_key: must be base64 of exactly 32 bytes")
+		}
+	}
+	if c.UsesPostgres() && c.Secrets.EncryptionKey == "" {
+		bad("secrets.encryption_key: required with PostgreSQL; set CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY (base64 of 32 random bytes)")
+	}
+	if c.JWT.Issuer == "" {
+		bad("jwt.issuer: must not be empty")
+	}
+	if c.JWT.Audience == "" {
+		bad("jwt.audience: must not be empty")
+	}
+	for name, d := range map[string]time.Duration{"jwt.access_ttl": c.JWT.AccessTTL, "jwt.refresh_ttl": c.JWT.RefreshTTL, "jwt.offline_ttl": c.JWT.OfflineTTL, "mfa.freshness": c.MFA.Freshness} {
+		if d <= 0 {
+			bad("%s: must be a positive duration such as 15m", name)
+		}
+	}
+	if c.JWT.Leeway < 0 || c.JWT.Leeway > time.Minute {
+		bad("jwt.leeway: must be between 0 and 1m")
+	}
+	for _, p := range c.RateLimit.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("ratelimit.trusted_proxies: %q is not a CIDR or IP address", p)
+			}
+		}
+	}
+	if c.Password.Argon2Memory < 19456 || c.Password.Argon2Time < 1 || c.Password.Argon2Threads < 1 {
+		bad("password.argon2_*: below the OWASP minimum (memory 19456 KiB, time 2, threads 1)")
+	}
+	if c.Password.Workers < 0 {
+		bad("password.workers: must be ≥ 0 (0 = one per CPU)")
+	}
+	if c.Password.LockAfter < 1 || c.Password.LockBase <= 0 || c.Password.LockMax < c.Password.LockBase {
+		bad("password.lock_*: lock_after ≥ 1 and 0 < lock_base ≤ lock_max")
+	}
+	if (c.Bootstrap.AdminEmail == "") != (c.Bootstrap.AdminPassword == "") {
+		bad("bootstrap: admin_email and admin_password go together")
+	}
+	return errs
+}

@@ -1,0 +1,287 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/viper"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core/auth"
+	"github.com/cashlessmedia/cashless-auth/core/lockout"
+	"github.com/cashlessmedia/cashless-auth/core/openapi"
+	"github.com/cashlessmedia/cashless-auth/core/passwords"
+	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
+	"github.com/cashlessmedia/cashless-auth/core/seal"
+	"github.com/cashlessmedia/cashless-auth/core/sessions"
+	"github.com/cashlessmedia/cashless-auth/core/state"
+	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/core/tokens"
+)
+
+// Load reads configuration for the given plugins and validates the core and every enabled
+// plugin, joining all problems into one error. overrides (tests, CLI flags) win over files
+// and the environment.
+func Load(path string, plugins []Plugin, overrides map[string]any) (*viper.Viper, config.Core, error) {
+	defaults := []config.Defaults{config.CoreDefaults}
+	for _, p := range plugins {
+		d := config.Defaults{}
+		for k, val := range p.Defaults {
+			d[k] = val
+		}
+		if !p.AlwaysOn {
+			d[SwitchKey(p.Name)] = p.EnabledByDefault
+		}
+		defaults = append(defaults, d)
+	}
+	v, err := config.Load(path, defaults, config.DynamicPrefixes)
+	if err != nil {
+		return nil, config.Core{}, err
+	}
+	for k, val := range overrides {
+		v.Set(k, val)
+	}
+	cfg, err := config.LoadCore(v)
+	errs := []error{err}
+	for _, p := range plugins {
+		if p.Enabled(v) && p.Validate != nil {
+			if err := p.Validate(v); err != nil {
+				errs = append(errs, fmt.Errorf("modules.%s: %w", p.Name, err))
+			}
+		}
+	}
+	return v, cfg, errors.Join(errs...)
+}
+
+// Options composes the fx graph: the core plus every enabled plugin. Disabled plugins
+// contribute nothing, so their routes answer 404 and vanish from /openapi.json.
+func Options(v *viper.Viper, cfg config.Core, plugins []Plugin, extra ...fx.Option) fx.Option {
+	opts := []fx.Option{coreModule(v, cfg)}
+	for _, p := range plugins {
+		if p.Enabled(v) {
+			opts = append(opts, p.Module)
+		}
+	}
+	opts = append(opts, extra...)
+	opts = append(opts, fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
+		l := &fxevent.ZapLogger{Logger: log.Named("fx")}
+		l.UseLogLevel(zapcore.DebugLevel)
+		return l
+	}))
+	return fx.Options(opts...)
+}
+
+func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
+	return fx.Module("core",
+		fx.Supply(v, cfg),
+		fx.Provide(
+			NewLogger,
+			newSecrets,
+			openDB,
+			openState,
+			newLimiter,
+			newTokens,
+			newHasher,
+			newSealer,
+			newSessions,
+			newGuards,
+			newAccountLock,
+			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
+			store.NewEventClients, store.NewPasswordResets,
+			newDocument,
+			newHandler,
+			newServer,
+			newReadiness,
+		),
+		fx.Invoke(bootstrapAdmin, func(*Server) {}),
+	)
+}
+
+// NewLogger builds the zap logger the whole process uses: JSON to stderr by default.
+func NewLogger(cfg config.Core) (*zap.Logger, error) {
+	var zc zap.Config
+	if cfg.Log.Format == "console" {
+		zc = zap.NewDevelopmentConfig()
+	} else {
+		zc = zap.NewProductionConfig()
+		zc.Sampling = nil
+	}
+	lvl, err := zapcore.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return nil, err
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.OutputPaths, zc.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
+	return zc.Build()
+}
+
+// Secrets are the key material resolved at start.
+type Secrets struct {
+	JWT           []byte
+	EncryptionKey []byte
+}
+
+// newSecrets takes keys from configuration or, for the embedded default only, generates them
+// once under data.dir so a restart keeps tokens and sealed secrets valid.
+func newSecrets(cfg config.Core, log *zap.Logger) (Secrets, error) {
+	var s Secrets
+	if cfg.JWT.Secret != "" {
+		s.JWT = []byte(cfg.JWT.Secret)
+	} else {
+		b, err := loadOrCreate(cfg.Data.Dir, "jwt.secret", func() ([]byte, error) {
+			return []byte(base64.RawURLEncoding.EncodeToString(random(48))), nil
+		})
+		if err != nil {
+			return s, err
+		}
+		log.Warn("jwt.secret not configured: using a generated secret kept under data.dir; set jwt.secret for production", zap.String("data_dir", cfg.Data.Dir))
+		s.JWT = b
+	}
+	if cfg.Secrets.EncryptionKey != "" {
+		k, _ := base64.StdEncoding.DecodeString(cfg.Secrets.EncryptionKey)
+		s.EncryptionKey = k
+	} else {
+		b, err := loadOrCreate(cfg.Data.Dir, "encryption.key", func() ([]byte, error) {
+			return []byte(base64.StdEncoding.EncodeToString(random(32))), nil
+		})
+		if err != nil {
+			return s, err
+		}
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return s, fmt.Errorf("core: %s is not base64 of 32 bytes", filepath.Join(cfg.Data.Dir, "encryption.key"))
+		}
+		log.Warn("secrets.encryption_key not configured: using a generated key kept under data.dir", zap.String("data_dir", cfg.Data.Dir))
+		s.EncryptionKey = k
+	}
+	return s, nil
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func loadOrCreate(dir, name string, gen func() ([]byte, error)) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("core: read %s: %w", path, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("core: create %s: %w", dir, err)
+	}
+	b, err := gen()
+	if err != nil {
+		return nil, err
+	}
+	// O_EXCL: when two processes start at once, one wins and the other reads its file.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return loadOrCreate(dir, name, gen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: create %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b); err != nil {
+		return nil, fmt.Errorf("core: write %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (*store.DB, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("core: open database %s: %w", store.RedactURL(cfg.Database.URL), err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("core: migrate: %w", err)
+	}
+	log.Info("database ready", zap.String("dialect", db.Dialect), zap.String("url", store.RedactURL(cfg.Database.URL)))
+	lc.Append(fx.StopHook(db.Close))
+	return db, nil
+}
+
+// redisClient is nil for the embedded default.
+type redisClient struct{ redis.UniversalClient }
+
+func openState(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (state.Store, redisClient, error) {
+	if cfg.Redis.URL == "" {
+		log.Warn("redis.url not configured: rate limits, sessions and one-time codes live in this process only; run a single replica")
+		m := state.NewMemory()
+		lc.Append(fx.StopHook(m.Close))
+		return m, redisClient{}, nil
+	}
+	c, err := state.OpenRedis(cfg.Redis.URL)
+	if err != nil {
+		return nil, redisClient{}, fmt.Errorf("core: redis.url: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, redisClient{}, fmt.Errorf("core: redis unreachable: %w", err)
+	}
+	st := state.NewRedis(c, cfg.Redis.Prefix)
+	lc.Append(fx.StopHook(func() error {
+		st.Close()
+		return c.Close()
+	}))
+	return st, redisClient{c}, nil
+}
+
+func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) ratelimit.Limiter {
+	if rc.UniversalClient != nil {
+		return ratelimit.NewRedis(rc.UniversalClient, cfg.Redis.Prefix)
+	}
+	return ratelimit.NewMemory()
+}
+
+func newTokens(cfg config.Core, s Secrets) (*tokens.Service, error) {
+	return tokens.New(tokens.Config{Secret: s.JWT, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway})
+}
+
+func newHasher(cfg config.Core) *passwords.Hasher {
+	return passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, cfg.Password.Workers)
+}
+
+func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKey) }
+
+func newSessions(t *tokens.Service, st state.Store, cfg config.Core) *sessions.Service {
+	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL})
+}
+
+func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Guards {
+	return auth.NewGuards(t, s, cfg.MFA.Freshness)
+}
+
+// AccountLock is the per-account password lock of NOTES.md, shared by password-checking lanes.
+type AccountLock struct{ *lockout.Locker }
+
+func newAccountLock(st state.Store, cfg config.Core) AccountLock {
+	return AccountLock{lockout.New(st, lockout.Policy{After: cfg.Password.LockAfter, Base: cfg.Password.LockBase, Max: cfg.Password.LockMax})}
+}
+
+func newDocument(in fragments) (*openapi.Document, error) {
+	return openapi.Assemble(in.Fragments)
+}
+
+var _ http.Handler = (*Server)(nil)

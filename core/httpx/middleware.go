@@ -1,0 +1,159 @@
+package httpx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Middleware wraps a handler.
+type Middleware func(http.Handler) http.Handler
+
+// Chain applies mws so that the first one is the outermost.
+func Chain(h http.Handler, mws ...Middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// StatusRecorder remembers what a handler wrote, for logs and metrics.
+type StatusRecorder struct {
+	http.ResponseWriter
+	Status int
+	Bytes  int
+}
+
+// WriteHeader records the status.
+func (s *StatusRecorder) WriteHeader(code int) {
+	if s.Status == 0 {
+		s.Status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *StatusRecorder) Write(b []byte) (int, error) {
+	if s.Status == 0 {
+		s.Status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.Bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *StatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// RequestIDs keeps a sane incoming X-Request-ID (from the ingress) or makes one, and echoes it.
+func RequestIDs() Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-ID")
+			if !validRequestID(id) {
+				var b [12]byte
+				_, _ = rand.Read(b[:])
+				id = hex.EncodeToString(b[:])
+			}
+			w.Header().Set("X-Request-ID", id)
+			next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+		})
+	}
+}
+
+// validRequestID accepts short printable ids only, so a client cannot inject log lines.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ClientIPs resolves the client address once per request.
+func ClientIPs(resolve func(*http.Request) netip.Addr) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(WithClientIP(r.Context(), resolve(r))))
+		})
+	}
+}
+
+// Recover turns a panic into a logged 500 without the stack reaching the client.
+func Recover(log *zap.Logger) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.Error("panic serving request", zap.Any("panic", p), zap.String("request_id", RequestID(r.Context())), zap.Stack("stack"))
+					WriteJSON(w, http.StatusInternalServerError, detailBody{"Internal Server Error"})
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// LimitBody caps request bodies; Bind answers 413 when a body is larger.
+func LimitBody(maxBytes int64) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > maxBytes {
+				WriteJSON(w, http.StatusRequestEntityTooLarge, detailBody{"Request body too large"})
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// AccessLog logs one line per request. It logs the route template, never the raw path of a
+// matched route (a reset token travels in one), and no header or body.
+func AccessLog(log *zap.Logger) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &StatusRecorder{ResponseWriter: w}
+			holder := &RouteInfo{}
+			r = r.WithContext(withRouteHolder(r.Context(), holder))
+			next.ServeHTTP(rec, r)
+			if !log.Core().Enabled(zap.InfoLevel) {
+				return
+			}
+			path := holder.Template
+			if path == "" {
+				path = unmatchedPath(r.URL.Path)
+			}
+			log.Info("request",
+				zap.String("method", r.Method),
+				zap.String("path", path),
+				zap.String("route", holder.Name),
+				zap.Int("status", rec.Status),
+				zap.Int("bytes", rec.Bytes),
+				zap.Duration("duration", time.Since(start)),
+				zap.String("ip", ClientIP(r.Context()).String()),
+				zap.String("request_id", RequestID(r.Context())),
+			)
+		})
+	}
+}
+
+// unmatchedPath keeps logs short and free of whatever a client put in an unknown URL.
+func unmatchedPath(p string) string {
+	if len(p) > 64 {
+		return p[:64] + "…"
+	}
+	return p
+}

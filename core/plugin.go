@@ -1,0 +1,37 @@
+// Package core is what every login lane and feature shares: configuration, stores, tokens,
+// sessions, guards, rate limits and the HTTP server. It names no lane; modules plug in through
+// fx value groups (routes, OpenAPI fragments, token verifiers) and a Plugin entry in the
+// catalogue.
+package core
+
+import (
+	"github.com/spf13/viper"
+	"go.uber.org/fx"
+
+	"github.com/cashlessmedia/cashless-auth/config"
+)
+
+// Plugin is a module as the catalogue lists it.
+type Plugin struct {
+	// Name is the config switch: modules.<Name>.enabled.
+	Name string
+	// AlwaysOn marks the core's own endpoint modules (health, sessions): no switch.
+	AlwaysOn bool
+	// EnabledByDefault is the switch's default.
+	EnabledByDefault bool
+	// Defaults are the config keys the module owns, with their defaults.
+	Defaults config.Defaults
+	// Validate checks the module's configuration before anything starts, so every problem of
+	// every enabled module is reported at once. Optional.
+	Validate func(v *viper.Viper) error
+	// Module is the fx wiring.
+	Module fx.Option
+}
+
+// SwitchKey is the config key that turns a plugin on or off.
+func SwitchKey(name string) string { return "modules." + name + ".enabled" }
+
+// Enabled reports whether p runs under v.
+func (p Plugin) Enabled(v *viper.Viper) bool {
+	return p.AlwaysOn || v.GetBool(SwitchKey(p.Name))
+}

@@ -1,0 +1,223 @@
+// Package router turns the routes that modules contribute into one gorilla/mux router. Routes
+// are data: sorted and checked for duplicates here, each with a per-IP rate limit and the
+// request schema of its OpenAPI operation.
+package router
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/openapi"
+	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
+	"github.com/cashlessmedia/cashless-auth/core/schema"
+)
+
+// Route is one endpoint a module serves.
+type Route struct {
+	Name        string // "<module>.<action>", the key of rate-limit overrides
+	Method      string
+	Path        string // gorilla/mux template, e.g. /tokens/api-key/{key_id}
+	OperationID string // the operation in the module's OpenAPI fragment; "" only if Undocumented
+	// Undocumented marks operational routes the contract does not list (/openapi.json, /metrics).
+	Undocumented bool
+	// Limit is the default per-client-IP rule ("10/minute"); "none" for probes that must never be refused.
+	Limit   string
+	Guards  []httpx.Guard
+	Handler httpx.HandlerFunc
+}
+
+// NoLimit exempts probes (health, metrics) from per-IP limits.
+const NoLimit = "none"
+
+// Options are the router's collaborators.
+type Options struct {
+	Doc       *openapi.Document
+	Limiter   ratelimit.Limiter
+	Override  func(routeName string) string // configured rule for a route, "" for the default
+	Log       *zap.Logger
+	OnLimited func(r *http.Request, route string) // observability hook, may be nil
+}
+
+// Compiled is a route ready to serve, kept for inspection (tests walk it).
+type Compiled struct {
+	Route
+	Rule   *ratelimit.Rule
+	info   *httpx.RouteInfo
+	params []*compiledParam
+}
+
+type compiledParam struct {
+	name  string
+	check *schema.Param
+}
+
+// Build validates and registers routes. Any inconsistency (duplicate route, unknown operation,
+// missing limit, bad rule) is an error at start, not a surprise in production.
+func Build(routes []Route, o Options) (http.Handler, []*Compiled, error) {
+	sorted := append([]Route(nil), routes...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].Path != sorted[j].Path {
+			return sorted[i].Path < sorted[j].Path
+		}
+		return sorted[i].Method < sorted[j].Method
+	})
+	var errs []string
+	seen := map[string]string{}
+	names := map[string]bool{}
+	var compiled []*Compiled
+	for _, rt := range sorted {
+		c, err := compile(rt, o)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		key := rt.Method + " " + rt.Path
+		if other, dup := seen[key]; dup {
+			errs = append(errs, fmt.Sprintf("route %s: %s already served by %s", rt.Name, key, other))
+			continue
+		}
+		if names[rt.Name] {
+			errs = append(errs, fmt.Sprintf("route name %s used twice", rt.Name))
+			continue
+		}
+		seen[key], names[rt.Name] = rt.Name, true
+		compiled = append(compiled, c)
+	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("router: %s", strings.Join(errs, "; "))
+	}
+	m := mux.NewRouter()
+	m.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+	})
+	m.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "Method Not Allowed"})
+	})
+	for _, c := range compiled {
+		// Path before Methods: gorilla/mux 1.8.1 clears a method mismatch when a later route's
+		// method matcher succeeds first, which would turn 405s into 404s.
+		m.Path(c.Path).Methods(c.Method).Name(c.Name).Handler(serve(c, o))
+	}
+	return m, compiled, nil
+}
+
+func compile(rt Route, o Options) (*Compiled, error) {
+	if rt.Name == "" || rt.Method == "" || rt.Path == "" || rt.Handler == nil {
+		return nil, fmt.Errorf("route %q: name, method, path and handler are required", rt.Name)
+	}
+	c := &Compiled{Route: rt, info: &httpx.RouteInfo{Name: rt.Name, Template: rt.Path}}
+	rule := rt.Limit
+	if o.Override != nil {
+		if v := o.Override(rt.Name); v != "" {
+			rule = v
+		}
+	}
+	switch rule {
+	case "":
+		return nil, fmt.Errorf("route %s: no rate limit (use router.NoLimit to exempt a probe)", rt.Name)
+	case NoLimit:
+	default:
+		r, err := ratelimit.ParseRule(rule)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: rate limit %q: %v", rt.Name, rule, err)
+		}
+		c.Rule = &r
+	}
+	if rt.Undocumented {
+		return c, nil
+	}
+	op, ok := o.Doc.Operations[rt.OperationID]
+	if !ok {
+		return nil, fmt.Errorf("route %s: operation %q is not in any enabled module's OpenAPI fragment", rt.Name, rt.OperationID)
+	}
+	if op.Method != rt.Method || op.Path != rt.Path {
+		return nil, fmt.Errorf("route %s: serves %s %s but operation %s documents %s %s", rt.Name, rt.Method, rt.Path, op.ID, op.Method, op.Path)
+	}
+	if op.Body != nil {
+		b, err := schema.CompileBodySchema(op.Doc, op.Body)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: request schema: %v", rt.Name, err)
+		}
+		c.info.Body = b
+	}
+	for _, p := range op.Params {
+		if p.In != "path" {
+			continue
+		}
+		pc, err := schema.CompileParam(p.In, p.Name, p.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: parameter %s: %v", rt.Name, p.Name, err)
+		}
+		c.params = append(c.params, &compiledParam{name: p.Name, check: pc})
+	}
+	return c, nil
+}
+
+// serve runs, in order: guards (authentication before the limiter, so unauthenticated
+// callers cannot spend an admin route's bucket), the per-IP limit, path parameters, handler.
+func serve(c *Compiled, o Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := httpx.WithRoute(r.Context(), c.info)
+		httpx.NoteRoute(ctx, c.info)
+		r = r.WithContext(ctx)
+		if err := run(c, o, w, r); err != nil {
+			httpx.WriteError(w, r, o.Log, err)
+		}
+	})
+}
+
+func run(c *Compiled, o Options, w http.ResponseWriter, r *http.Request) error {
+	for _, g := range c.Guards {
+		next, err := g(r)
+		if err != nil {
+			return err
+		}
+		r = next
+	}
+	if c.Rule != nil {
+		if err := limit(c, o, r); err != nil {
+			return err
+		}
+	}
+	if len(c.params) > 0 {
+		vars := mux.Vars(r)
+		var issues []schema.Issue
+		for _, p := range c.params {
+			issues = append(issues, p.check.Check(vars[p.name])...)
+		}
+		if len(issues) > 0 {
+			return &httpx.ValidationError{Issues: issues}
+		}
+	}
+	return c.Handler(w, r)
+}
+
+func limit(c *Compiled, o Options, r *http.Request) error {
+	key := "route:" + c.Name + ":" + ClientKey(r)
+	res, err := o.Limiter.Allow(r.Context(), key, *c.Rule)
+	if err != nil {
+		return httpx.Unavailable("Rate limiter unavailable", err)
+	}
+	if !res.Allowed {
+		if o.OnLimited != nil {
+			o.OnLimited(r, c.Name)
+		}
+		return httpx.TooManyRequests(fmt.Sprintf("Rate limit exceeded: %s", c.Rule), res.RetryAfter)
+	}
+	return nil
+}
+
+// ClientKey names the caller for per-IP limits: the resolved client IP (IPv6 grouped by /64),
+// or the raw peer address when it cannot be parsed — never one shared bucket.
+func ClientKey(r *http.Request) string {
+	if ip := httpx.ClientIP(r.Context()); ip.IsValid() {
+		return "ip:" + ratelimit.IPKey(ip)
+	}
+	return "peer:" + r.RemoteAddr
+}

@@ -1,0 +1,193 @@
+// Package sessions issues access/refresh pairs and keeps each login session (a refresh family)
+// in the shared state store, so rotation, reuse detection and revocation hold across replicas.
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cashlessmedia/cashless-auth/core/state"
+	"github.com/cashlessmedia/cashless-auth/core/tokens"
+)
+
+// Errors of refresh and logout; handlers answer each with a 401.
+var (
+	ErrRevoked = errors.New("sessions: session revoked or expired")
+	ErrReuse   = errors.New("sessions: refresh token reused")
+	ErrForeign = errors.New("sessions: token belongs to another principal")
+)
+
+// Principal is who a session is for.
+type Principal struct {
+	Subject       string
+	Role          string
+	EventID       *int64
+	MFAVerifiedAt *int64 // unix seconds of the last TOTP verification, carried through refreshes
+}
+
+// Pair is the contract's TokenResponse.
+type Pair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// Config sets lifetimes.
+type Config struct {
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+}
+
+// Service manages sessions.
+type Service struct {
+	tok *tokens.Service
+	st  state.Store
+	cfg Config
+}
+
+// New builds a Service.
+func New(tok *tokens.Service, st state.Store, cfg Config) *Service {
+	return &Service{tok: tok, st: st, cfg: cfg}
+}
+
+func sessionKey(sid string) string { return "sess:" + sid }
+
+func subjectKey(role, sub string) string { return "subj:" + role + ":" + sub }
+
+// Start opens a new session for p and returns its first pair.
+func (s *Service) Start(ctx context.Context, p Principal) (Pair, error) {
+	sid := tokens.NewID()
+	pair, refreshJTI, err := s.issue(p, sid)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := s.st.Set(ctx, sessionKey(sid), refreshJTI, s.cfg.RefreshTTL); err != nil {
+		return Pair{}, fmt.Errorf("sessions: store session: %w", err)
+	}
+	if err := s.st.SAdd(ctx, subjectKey(p.Role, p.Subject), sid, s.cfg.RefreshTTL); err != nil {
+		return Pair{}, fmt.Errorf("sessions: index session: %w", err)
+	}
+	return pair, nil
+}
+
+// Refresh rotates: the presented refresh token is spent and a new pair returned. Presenting a
+// spent token again is treated as theft and revokes the whole session.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error) {
+	c, err := s.tok.Verify(refreshToken, tokens.TypeRefresh)
+	if err != nil {
+		return Pair{}, err
+	}
+	if c.Session == "" {
+		return Pair{}, tokens.ErrInvalid
+	}
+	key := sessionKey(c.Session)
+	current, ok, err := s.st.Get(ctx, key)
+	if err != nil {
+		return Pair{}, fmt.Errorf("sessions: load session: %w", err)
+	}
+	if !ok {
+		return Pair{}, ErrRevoked
+	}
+	if current != c.ID {
+		s.revoke(ctx, c.Role, c.Subject, c.Session)
+		return Pair{}, ErrReuse
+	}
+	p := Principal{Subject: c.Subject, Role: c.Role, EventID: c.EventID, MFAVerifiedAt: c.MFAVerifiedAt}
+	pair, next, err := s.issue(p, c.Session)
+	if err != nil {
+		return Pair{}, err
+	}
+	swapped, err := s.st.CompareAndSwap(ctx, key, c.ID, next, s.cfg.RefreshTTL)
+	if err != nil {
+		return Pair{}, fmt.Errorf("sessions: rotate: %w", err)
+	}
+	if !swapped {
+		// Another request spent this token between our read and our swap: same as reuse.
+		s.revoke(ctx, c.Role, c.Subject, c.Session)
+		return Pair{}, ErrReuse
+	}
+	return pair, nil
+}
+
+// Logout revokes the session of refreshToken, which must belong to the bearer.
+func (s *Service) Logout(ctx context.Context, bearer *tokens.Claims, refreshToken string) error {
+	c, err := s.tok.Verify(refreshToken, tokens.TypeRefresh)
+	if err != nil {
+		return err
+	}
+	if c.Subject != bearer.Subject || c.Role != bearer.Role {
+		return ErrForeign
+	}
+	return s.revoke(ctx, c.Role, c.Subject, c.Session)
+}
+
+// RevokeSubject ends every session of a principal (password reset, account disabled).
+func (s *Service) RevokeSubject(ctx context.Context, role, sub string) error {
+	key := subjectKey(role, sub)
+	sids, err := s.st.SMembers(ctx, key)
+	if err != nil {
+		return fmt.Errorf("sessions: list sessions: %w", err)
+	}
+	keys := make([]string, 0, len(sids)+1)
+	for _, sid := range sids {
+		keys = append(keys, sessionKey(sid))
+	}
+	keys = append(keys, key)
+	if err := s.st.Del(ctx, keys...); err != nil {
+		return fmt.Errorf("sessions: revoke: %w", err)
+	}
+	return nil
+}
+
+// Active reports whether a verified token's session still stands: an access token's session
+// must exist, and a refresh token must be its session's current one. Tokens without a
+// session (offline tokens) are judged by signature and expiry alone.
+func (s *Service) Active(ctx context.Context, c *tokens.Claims) (bool, error) {
+	if c.Session == "" {
+		return c.Type == tokens.TypeOffline, nil
+	}
+	current, ok, err := s.st.Get(ctx, sessionKey(c.Session))
+	if err != nil {
+		return false, fmt.Errorf("sessions: load session: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
+	if c.Type == tokens.TypeRefresh {
+		return current == c.ID, nil
+	}
+	return true, nil
+}
+
+// AccessTTL is the access-token lifetime, the contract's expires_in.
+func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
+
+func (s *Service) revoke(ctx context.Context, role, sub, sid string) error {
+	if err := s.st.Del(ctx, sessionKey(sid)); err != nil {
+		return fmt.Errorf("sessions: revoke: %w", err)
+	}
+	if err := s.st.SRem(ctx, subjectKey(role, sub), sid); err != nil {
+		return fmt.Errorf("sessions: unindex: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) issue(p Principal, sid string) (Pair, string, error) {
+	base := tokens.Claims{Subject: p.Subject, Role: p.Role, EventID: p.EventID, MFAVerifiedAt: p.MFAVerifiedAt, Session: sid}
+	access := base
+	access.Type = tokens.TypeAccess
+	at, _, err := s.tok.Issue(access, s.cfg.AccessTTL)
+	if err != nil {
+		return Pair{}, "", err
+	}
+	refresh := base
+	refresh.Type = tokens.TypeRefresh
+	rt, rc, err := s.tok.Issue(refresh, s.cfg.RefreshTTL)
+	if err != nil {
+		return Pair{}, "", err
+	}
+	return Pair{AccessToken: at, RefreshToken: rt, TokenType: "bearer", ExpiresIn: int(s.cfg.AccessTTL / time.Second)}, rc.ID, nil
+}

@@ -1,0 +1,162 @@
+// Package tokens issues and verifies the platform's JWTs with a pinned algorithm, issuer,
+// audience and type, as docs/contract/NOTES.md ("Tokens") requires.
+package tokens
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Token types carried in the "type" claim.
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+	TypeOffline = "offline"
+)
+
+// Errors a verification can end with; callers answer them all alike to the client.
+var (
+	ErrInvalid = errors.New("tokens: invalid token")
+	ErrExpired = errors.New("tokens: token expired")
+	ErrType    = errors.New("tokens: wrong token type")
+)
+
+// Claims are the platform's JWT claims. Integers stay integers on the wire (NOTES.md).
+type Claims struct {
+	Subject       string `json:"sub"`
+	Type          string `json:"type"`
+	Role          string `json:"role,omitempty"`
+	ID            string `json:"jti"`
+	IssuedAt      int64  `json:"iat"`
+	ExpiresAt     int64  `json:"exp"`
+	Issuer        string `json:"iss"`
+	Audience      string `json:"aud"`
+	EventID       *int64 `json:"event_id,omitempty"`
+	DeviceID      *int64 `json:"device_id,omitempty"`
+	MFAVerifiedAt *int64 `json:"mfa_verified_at,omitempty"`
+	// Session names the login session (refresh family) an access or refresh token belongs
+	// to, so revoking the session revokes both.
+	Session string `json:"sid,omitempty"`
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.ExpiresAt, 0)), nil
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c *Claims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.IssuedAt, 0)), nil
+}
+
+// GetNotBefore implements jwt.Claims; the platform does not use nbf.
+func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *Claims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *Claims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *Claims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimStrings{c.Audience}, nil }
+
+// Config pins the signing key and the checks.
+type Config struct {
+	Secret   []byte
+	Issuer   string
+	Audience string
+	Leeway   time.Duration
+}
+
+// Service signs and verifies tokens. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	parser *jwt.Parser
+	now    func() time.Time
+}
+
+// New builds a Service; the secret must be at least 32 bytes.
+func New(cfg Config) (*Service, error) {
+	if len(cfg.Secret) < 32 {
+		return nil, fmt.Errorf("tokens: secret must be at least 32 bytes, got %d", len(cfg.Secret))
+	}
+	s := &Service{cfg: cfg, now: time.Now}
+	s.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(func() time.Time { return s.now() }),
+	)
+	return s, nil
+}
+
+// SetClock replaces the clock, for tests of expiry.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Issue fills iss, aud, iat, exp and jti, then signs c. It returns the token and the final claims.
+func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
+	now := s.now()
+	c.Issuer, c.Audience = s.cfg.Issuer, s.cfg.Audience
+	c.IssuedAt = now.Unix()
+	c.ExpiresAt = now.Add(ttl).Unix()
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("tokens: sign: %w", err)
+	}
+	return tok, c, nil
+}
+
+// Verify checks signature, algorithm, issuer, audience and expiry, and that the type is one
+// of types (any type when none is given).
+func (s *Service) Verify(token string, types ...string) (*Claims, error) {
+	var c Claims
+	_, err := s.parser.ParseWithClaims(token, &c, s.key)
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, ErrExpired
+		}
+		return nil, ErrInvalid
+	}
+	if c.Subject == "" || c.ID == "" || c.Type == "" {
+		return nil, ErrInvalid
+	}
+	if len(types) > 0 && !contains(types, c.Type) {
+		return nil, ErrType
+	}
+	return &c, nil
+}
+
+func (s *Service) key(t *jwt.Token) (any, error) {
+	return s.cfg.Secret, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// NewID returns a random 128-bit identifier for jti and session ids.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,19 @@
+// Package modules is the catalogue: the one place that names every lane and feature. Adding a
+// login provider is one folder under modules/ and one line here.
+package modules
+
+import (
+	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/modules/password"
+	"github.com/cashlessmedia/cashless-auth/modules/session"
+	"github.com/cashlessmedia/cashless-auth/modules/system"
+)
+
+// All lists every module compiled into this binary; configuration decides which run.
+func All() []core.Plugin {
+	return []core.Plugin{
+		system.Plugin,
+		session.Plugin,
+		password.Plugin,
+	}
+}

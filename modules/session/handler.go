@@ -1,0 +1,167 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/cashlessmedia/cashless-auth/core/auth"
+	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/router"
+	"github.com/cashlessmedia/cashless-auth/core/sessions"
+	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/core/tokens"
+	"github.com/cashlessmedia/cashless-auth/core/verify"
+)
+
+// Params are the session routes' dependencies.
+type Params struct {
+	fx.In
+	Guards    *auth.Guards
+	Sessions  *sessions.Service
+	Tokens    *tokens.Service
+	Users     *store.Users
+	Verifiers []verify.Verifier `group:"token_verifiers"`
+	Log       *zap.Logger
+}
+
+type handlers struct{ Params }
+
+// NewRoutes lists refresh, logout, verify and /admin/me with the contract's limits.
+func NewRoutes(p Params) []router.Route {
+	h := handlers{p}
+	return []router.Route{
+		{Name: "session.refresh", Method: http.MethodPost, Path: "/auth/refresh", OperationID: "refresh_auth_refresh_post", Limit: "30/minute", Handler: h.refresh},
+		{Name: "session.logout", Method: http.MethodPost, Path: "/auth/logout", OperationID: "logout_auth_logout_post", Limit: "30/minute", Guards: []httpx.Guard{p.Guards.Bearer()}, Handler: h.logout},
+		{Name: "session.verify", Method: http.MethodPost, Path: "/tokens/verify", OperationID: "verify_token_endpoint_tokens_verify_post", Limit: "600/minute", Handler: h.verify},
+		{Name: "session.me", Method: http.MethodGet, Path: "/admin/me", OperationID: "get_me_admin_me_get", Limit: "60/minute", Guards: []httpx.Guard{p.Guards.Bearer(auth.RoleAdmin)}, Handler: h.me},
+	}
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+const msgBadRefresh = "Invalid or expired refresh token"
+
+func (h handlers) refresh(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := httpx.Bind(r, &req); err != nil {
+		return err
+	}
+	pair, err := h.Sessions.Refresh(r.Context(), req.RefreshToken)
+	switch {
+	case err == nil:
+		httpx.WriteJSON(w, http.StatusOK, pair)
+		return nil
+	case errors.Is(err, sessions.ErrReuse):
+		h.Log.Warn("refresh token reuse detected: session revoked", zap.String("request_id", httpx.RequestID(r.Context())))
+		return httpx.Unauthorized("Refresh token reuse detected; session revoked")
+	case isTokenError(err):
+		return httpx.Unauthorized(msgBadRefresh)
+	default:
+		return httpx.Unavailable("Session store unavailable", err)
+	}
+}
+
+func (h handlers) logout(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := httpx.Bind(r, &req); err != nil {
+		return err
+	}
+	err := h.Sessions.Logout(r.Context(), auth.Claims(r.Context()), req.RefreshToken)
+	switch {
+	case err == nil:
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"message": "Logged out"})
+		return nil
+	case errors.Is(err, sessions.ErrForeign):
+		return httpx.Forbidden("Refresh token does not belong to the caller")
+	case isTokenError(err):
+		return httpx.Unauthorized(msgBadRefresh)
+	default:
+		return httpx.Unavailable("Session store unavailable", err)
+	}
+}
+
+func isTokenError(err error) bool {
+	return errors.Is(err, tokens.ErrInvalid) || errors.Is(err, tokens.ErrExpired) || errors.Is(err, tokens.ErrType) || errors.Is(err, sessions.ErrRevoked)
+}
+
+type verifyRequest struct {
+	Token string `json:"token"`
+}
+
+type verifyResponse struct {
+	Valid  bool `json:"valid"`
+	Claims any  `json:"claims"`
+}
+
+var invalid = verifyResponse{Valid: false, Claims: nil}
+
+// verify answers 200 for every token, valid or not, so callers need one code path.
+func (h handlers) verify(w http.ResponseWriter, r *http.Request) error {
+	var req verifyRequest
+	if err := httpx.Bind(r, &req); err != nil {
+		return err
+	}
+	res, err := h.check(r, req.Token)
+	if err != nil {
+		return httpx.Unavailable("Token verification unavailable", err)
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (h handlers) check(r *http.Request, token string) (verifyResponse, error) {
+	if strings.Count(token, ".") == 2 {
+		c, err := h.Tokens.Verify(token, tokens.TypeAccess, tokens.TypeRefresh, tokens.TypeOffline)
+		if err != nil {
+			return invalid, nil
+		}
+		active, err := h.Sessions.Active(r.Context(), c)
+		if err != nil || !active {
+			return invalid, err
+		}
+		return verifyResponse{Valid: true, Claims: c}, nil
+	}
+	for _, v := range h.Verifiers {
+		if !v.Accepts(token) {
+			continue
+		}
+		claims, ok, err := v.Verify(r.Context(), token)
+		if err != nil || !ok {
+			return invalid, err
+		}
+		return verifyResponse{Valid: true, Claims: claims}, nil
+	}
+	return invalid, nil
+}
+
+func (h handlers) me(w http.ResponseWriter, r *http.Request) error {
+	c := auth.Claims(r.Context())
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
+	if err != nil {
+		return httpx.Unauthorized("Could not validate credentials")
+	}
+	u, err := h.Users.ByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return httpx.Unauthorized("Could not validate credentials")
+	}
+	if err != nil {
+		return httpx.Unavailable("Database unavailable", err)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"id":              u.ID,
+		"email":           u.Email,
+		"role":            u.Role,
+		"event_id":        u.EventID,
+		"mfa_enabled":     u.MFAEnabled,
+		"mfa_verified_at": c.MFAVerifiedAt,
+		"created_at":      u.CreatedAt,
+	})
+	return nil
+}

@@ -1,0 +1,68 @@
+package system
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/openapi"
+	"github.com/cashlessmedia/cashless-auth/core/router"
+	"github.com/cashlessmedia/cashless-auth/core/state"
+	"github.com/cashlessmedia/cashless-auth/core/store"
+)
+
+// Params are the system routes' dependencies.
+type Params struct {
+	fx.In
+	Doc   *openapi.Document
+	DB    *store.DB
+	State state.Store
+	Ready *core.Readiness
+}
+
+// NewRoutes lists the probes and the document.
+func NewRoutes(p Params) []router.Route {
+	return []router.Route{
+		{Name: "system.health", Method: http.MethodGet, Path: "/health", OperationID: "health_health_get", Limit: router.NoLimit, Handler: health},
+		{Name: "system.ready", Method: http.MethodGet, Path: "/ready", Undocumented: true, Limit: router.NoLimit, Handler: ready(p)},
+		{Name: "system.openapi", Method: http.MethodGet, Path: "/openapi.json", Undocumented: true, Limit: "60/minute", Handler: document(p.Doc)},
+	}
+}
+
+// health is liveness only: it must not fail because a dependency is slow, or Kubernetes would
+// restart healthy pods during a database blip.
+func health(w http.ResponseWriter, r *http.Request) error {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// ready checks the dependencies a request needs, for the readiness probe.
+func ready(p Params) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !p.Ready.Load() {
+			return httpx.Unavailable("Not ready", nil)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := p.DB.Ping(ctx); err != nil {
+			return httpx.Unavailable("Database unavailable", err)
+		}
+		if err := p.State.Ping(ctx); err != nil {
+			return httpx.Unavailable("State store unavailable", err)
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return nil
+	}
+}
+
+func document(doc *openapi.Document) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc.JSON)
+		return nil
+	}
+}
