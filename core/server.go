@@ -32,11 +32,11 @@ type handlerParams struct {
 	fx.In
 	Routes    []router.Route     `group:"routes"`
 	Fragments []openapi.Fragment `group:"openapi"`
-	Cfg     config.Core
-	V       *viper.Viper
-	Doc     *openapi.Document
-	Limiter ratelimit.Limiter
-	Log     *zap.Logger
+	Cfg       config.Core
+	V         *viper.Viper
+	Doc       *openapi.Document
+	Limiter   ratelimit.Limiter
+	Log       *zap.Logger
 }
 
 func newHandler(p handlerParams) (*Handler, error) {
