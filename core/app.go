@@ -19,8 +19,10 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/auth"
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
@@ -103,6 +105,8 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			newDocument,
 			newHandler,
 			newServer,
+			metrics.New,
+			audit.New,
 			newReadiness,
 		),
 		fx.Invoke(bootstrapAdmin, func(*Server) {}),
@@ -117,6 +121,9 @@ func NewLogger(cfg config.Core) (*zap.Logger, error) {
 	} else {
 		zc = zap.NewProductionConfig()
 		zc.Sampling = nil
+		zc.EncoderConfig.TimeKey = "time"
+		zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+		zc.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
 	}
 	lvl, err := zapcore.ParseLevel(cfg.Log.Level)
 	if err != nil {
@@ -255,8 +262,8 @@ func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) ratelimit.Limi
 	return ratelimit.NewMemory()
 }
 
-func newTokens(cfg config.Core, s Secrets) (*tokens.Service, error) {
-	return tokens.New(tokens.Config{Secret: s.JWT, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway})
+func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service, error) {
+	return tokens.New(tokens.Config{Secret: s.JWT, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued})
 }
 
 func newHasher(cfg config.Core) *passwords.Hasher {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
 	"github.com/cashlessmedia/cashless-auth/core/router"
@@ -30,13 +33,14 @@ type Handler struct {
 
 type handlerParams struct {
 	fx.In
-	Routes    []router.Route     `group:"routes"`
-	Fragments []openapi.Fragment `group:"openapi"`
-	Cfg       config.Core
-	V         *viper.Viper
-	Doc       *openapi.Document
-	Limiter   ratelimit.Limiter
-	Log       *zap.Logger
+	Routes  []router.Route `group:"routes"`
+	Cfg     config.Core
+	V       *viper.Viper
+	Doc     *openapi.Document
+	Limiter ratelimit.Limiter
+	Log     *zap.Logger
+	Metrics *metrics.Metrics
+	Audit   *audit.Log
 }
 
 func newHandler(p handlerParams) (*Handler, error) {
@@ -45,6 +49,10 @@ func newHandler(p handlerParams) (*Handler, error) {
 		Limiter:  p.Limiter,
 		Override: func(name string) string { return p.V.GetString("ratelimit.routes." + name) },
 		Log:      p.Log.Named("http"),
+		OnLimited: func(r *http.Request, route string) {
+			p.Metrics.RateLimited.WithLabelValues(route).Inc()
+			p.Audit.Record(r.Context(), audit.Event{Name: "rate_limit.blocked", Outcome: audit.Blocked, Target: route})
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -57,7 +65,10 @@ func newHandler(p handlerParams) (*Handler, error) {
 		httpx.Recover(p.Log.Named("http")),
 		httpx.RequestIDs(),
 		httpx.ClientIPs(proxies.ClientIP),
-		httpx.AccessLog(p.Log.Named("access")),
+		httpx.AccessLog(p.Log.Named("access"), func(route, method string, status int, d time.Duration) {
+			p.Metrics.Requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+			p.Metrics.Latency.WithLabelValues(route, method).Observe(d.Seconds())
+		}),
 		httpx.LimitBody(p.Cfg.Server.MaxBodyBytes),
 	)
 	return &Handler{Handler: h, Routes: compiled}, nil

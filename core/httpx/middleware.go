@@ -119,9 +119,13 @@ func LimitBody(maxBytes int64) Middleware {
 	}
 }
 
-// AccessLog logs one line per request. It logs the route template, never the raw path of a
-// matched route (a reset token travels in one), and no header or body.
-func AccessLog(log *zap.Logger) Middleware {
+// Observer receives every finished request, for metrics.
+type Observer func(route, method string, status int, d time.Duration)
+
+// AccessLog logs one line per request and tells observe (may be nil). It logs the route
+// template, never the raw path of a matched route (a reset token travels in one), and no
+// header or body.
+func AccessLog(log *zap.Logger, observe Observer) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -129,6 +133,16 @@ func AccessLog(log *zap.Logger) Middleware {
 			holder := &RouteInfo{}
 			r = r.WithContext(withRouteHolder(r.Context(), holder))
 			next.ServeHTTP(rec, r)
+			if rec.Status == 0 {
+				rec.Status = http.StatusOK
+			}
+			if observe != nil {
+				route := holder.Name
+				if route == "" {
+					route = "unmatched"
+				}
+				observe(route, r.Method, rec.Status, time.Since(start))
+			}
 			if !log.Core().Enabled(zap.InfoLevel) {
 				return
 			}

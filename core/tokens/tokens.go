@@ -72,6 +72,7 @@ type Config struct {
 	Issuer   string
 	Audience string
 	Leeway   time.Duration
+	OnIssue  func(tokenType string) // observability hook, may be nil
 }
 
 // Service signs and verifies tokens. It is safe for concurrent use.
@@ -117,6 +118,9 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("tokens: sign: %w", err)
+	}
+	if s.cfg.OnIssue != nil {
+		s.cfg.OnIssue(c.Type)
 	}
 	return tok, c, nil
 }

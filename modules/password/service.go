@@ -43,48 +43,57 @@ func NewService(users *store.Users, hasher *passwords.Hasher, lock core.AccountL
 // Login checks email, password and role (and the event an operator is bound to) and opens a
 // session. Unknown e-mails cost the same hashing and count towards the same lock as known
 // ones, so neither timing nor locking reveals whether an account exists.
-func (s *Service) Login(ctx context.Context, email, password, role string, eventID *int64) (sessions.Pair, error) {
+func (s *Service) Login(ctx context.Context, email, password, role string, eventID *int64) (sessions.Pair, int64, error) {
+	pair, id, err := s.login(ctx, email, password, role, eventID)
+	if err != nil {
+		return sessions.Pair{}, 0, err
+	}
+	return pair, id, nil
+}
+
+func (s *Service) login(ctx context.Context, email, password, role string, eventID *int64) (sessions.Pair, int64, error) {
 	email = store.NormalizeEmail(email)
 	target := "login:" + email
 	if wait, locked, err := s.lock.Locked(ctx, target); err != nil {
-		return sessions.Pair{}, err
+		return sessions.Pair{}, 0, err
 	} else if locked {
-		return sessions.Pair{}, &LockedError{RetryAfter: wait}
+		return sessions.Pair{}, 0, &LockedError{RetryAfter: wait}
 	}
 	u, err := s.users.ByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		s.hasher.Equalise(ctx, password)
-		return sessions.Pair{}, s.fail(ctx, target)
+		return sessions.Pair{}, 0, s.fail(ctx, target)
 	}
 	if err != nil {
-		return sessions.Pair{}, fmt.Errorf("password: load user: %w", err)
+		return sessions.Pair{}, 0, fmt.Errorf("password: load user: %w", err)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, password)
 	if err != nil {
-		return sessions.Pair{}, err
+		return sessions.Pair{}, 0, err
 	}
 	if !ok {
-		return sessions.Pair{}, s.fail(ctx, target)
+		return sessions.Pair{}, 0, s.fail(ctx, target)
 	}
 	// The password was right: a role or event mismatch is refused with the same answer but
 	// does not count as a guess.
 	if u.Role != role {
-		return sessions.Pair{}, ErrBadCredentials
+		return sessions.Pair{}, 0, ErrBadCredentials
 	}
 	claimEvent := u.EventID
 	if eventID != nil {
 		if u.EventID != nil && *u.EventID != *eventID {
-			return sessions.Pair{}, ErrBadCredentials
+			return sessions.Pair{}, 0, ErrBadCredentials
 		}
 		claimEvent = eventID
 	}
 	if err := s.lock.Reset(ctx, target); err != nil {
-		return sessions.Pair{}, err
+		return sessions.Pair{}, 0, err
 	}
 	if rehash {
 		s.upgradeHash(ctx, u.ID, password)
 	}
-	return s.sessions.Start(ctx, sessions.Principal{Subject: strconv.FormatInt(u.ID, 10), Role: u.Role, EventID: claimEvent})
+	pair, err := s.sessions.Start(ctx, sessions.Principal{Subject: strconv.FormatInt(u.ID, 10), Role: u.Role, EventID: claimEvent})
+	return pair, u.ID, err
 }
 
 func (s *Service) fail(ctx context.Context, target string) error {

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"go.uber.org/fx"
-	"go.uber.org/zap"
 
+	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/auth"
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
 	"github.com/cashlessmedia/cashless-auth/core/router"
@@ -26,7 +26,7 @@ type Params struct {
 	Tokens    *tokens.Service
 	Users     *store.Users
 	Verifiers []verify.Verifier `group:"token_verifiers"`
-	Log       *zap.Logger
+	Audit     *audit.Log
 }
 
 type handlers struct{ Params }
@@ -59,7 +59,7 @@ func (h handlers) refresh(w http.ResponseWriter, r *http.Request) error {
 		httpx.WriteJSON(w, http.StatusOK, pair)
 		return nil
 	case errors.Is(err, sessions.ErrReuse):
-		h.Log.Warn("refresh token reuse detected: session revoked", zap.String("request_id", httpx.RequestID(r.Context())))
+		h.Audit.Record(r.Context(), audit.Event{Name: "refresh.reuse_detected", Outcome: audit.Blocked, Reason: "session_revoked"})
 		return httpx.Unauthorized("Refresh token reuse detected; session revoked")
 	case isTokenError(err):
 		return httpx.Unauthorized(msgBadRefresh)

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/router"
 	"github.com/cashlessmedia/cashless-auth/core/state"
@@ -18,10 +20,11 @@ import (
 // Params are the system routes' dependencies.
 type Params struct {
 	fx.In
-	Doc   *openapi.Document
-	DB    *store.DB
-	State state.Store
-	Ready *core.Readiness
+	Doc     *openapi.Document
+	DB      *store.DB
+	State   state.Store
+	Ready   *core.Readiness
+	Metrics *metrics.Metrics
 }
 
 // NewRoutes lists the probes and the document.
@@ -29,6 +32,7 @@ func NewRoutes(p Params) []router.Route {
 	return []router.Route{
 		{Name: "system.health", Method: http.MethodGet, Path: "/health", OperationID: "health_health_get", Limit: router.NoLimit, Handler: health},
 		{Name: "system.ready", Method: http.MethodGet, Path: "/ready", Undocumented: true, Limit: router.NoLimit, Handler: ready(p)},
+		{Name: "system.metrics", Method: http.MethodGet, Path: "/metrics", Undocumented: true, Limit: router.NoLimit, Handler: scrape(p.Metrics)},
 		{Name: "system.openapi", Method: http.MethodGet, Path: "/openapi.json", Undocumented: true, Limit: "60/minute", Handler: document(p.Doc)},
 	}
 }
@@ -63,6 +67,16 @@ func document(doc *openapi.Document) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(doc.JSON)
+		return nil
+	}
+}
+
+// scrape serves Prometheus metrics. Kubernetes network policy, not this service, decides who
+// may reach it.
+func scrape(m *metrics.Metrics) httpx.HandlerFunc {
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
 		return nil
 	}
 }

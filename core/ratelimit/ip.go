@@ -1,0 +1,141 @@
+package ratelimit
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// IPKey names a client address for per-IP limits: IPv4 (and IPv4-mapped IPv6) by the full
+// address, IPv6 by its /64, because one subscriber usually holds a whole /64 and could otherwise
+// rotate through 2^64 addresses, each with a fresh bucket. An invalid address yields "invalid", so
+// unparseable clients share one bucket instead of escaping limits.
+func IPKey(ip netip.Addr) string {
+	ip = ip.Unmap().WithZone("")
+	switch {
+	case ip.Is4():
+		return ip.String()
+	case ip.Is6():
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return "invalid"
+}
+
+// TrustedProxies resolves the client IP. X-Forwarded-For is honoured only when the direct peer
+// (r.RemoteAddr) is inside one of the configured prefixes; then the list is walked from the right,
+// skipping trusted proxies, and the first untrusted address is the client. Entries further left
+// were written by the client itself and prove nothing. A nil *TrustedProxies trusts nobody.
+type TrustedProxies struct {
+	prefixes []netip.Prefix
+}
+
+// NewTrustedProxies parses CIDRs ("10.0.0.0/8", "2001:db8::/32") and single addresses
+// ("127.0.0.1", "::1"); empty entries are skipped so "a,,b" from an environment variable works.
+func NewTrustedProxies(cidrs []string) (*TrustedProxies, error) {
+	tp := &TrustedProxies{}
+	for _, raw := range cidrs {
+		s := strings.TrimSpace(raw)
+		if s == "" {
+			continue
+		}
+		p, err := parseTrusted(s)
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: trusted proxy %q is neither an IP address nor a CIDR prefix such as 10.0.0.0/8", raw)
+		}
+		tp.prefixes = append(tp.prefixes, p)
+	}
+	return tp, nil
+}
+
+func parseTrusted(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		// Addresses are unmapped before matching, so a ::ffff:a.b.c.d/N prefix must be too.
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Prefixes returns the trusted prefixes, normalised.
+func (tp *TrustedProxies) Prefixes() []netip.Prefix {
+	if tp == nil {
+		return nil
+	}
+	return append([]netip.Prefix(nil), tp.prefixes...)
+}
+
+func (tp *TrustedProxies) trusted(a netip.Addr) bool {
+	for _, p := range tp.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientIP returns the client address of r, unmapped and without zone. It is the invalid Addr only
+// when r.RemoteAddr itself cannot be parsed (e.g. a Unix socket peer).
+func (tp *TrustedProxies) ClientIP(r *http.Request) netip.Addr {
+	peer := parseAddr(r.RemoteAddr)
+	if tp == nil || len(tp.prefixes) == 0 || !peer.IsValid() || !tp.trusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	// Multiple header lines count as one comma-joined list (RFC 9110 §5.3), in arrival order.
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		s := strings.TrimSpace(hops[i])
+		if s == "" {
+			continue
+		}
+		a := parseAddr(s)
+		if !a.IsValid() {
+			// The list is corrupt from here leftwards; the trusted peer is all we know for sure.
+			return peer
+		}
+		if !tp.trusted(a) {
+			return a
+		}
+		// Every hop so far is trusted: keep the leftmost, in case the client is one of ours.
+		client = a
+	}
+	return client
+}
+
+// parseAddr accepts "ip", "ip:port" and "[ipv6]:port" (some proxies append ports).
+func parseAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	// "[::1]" without a port, or a host:port with a zone ParseAddrPort rejected.
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil {
+			return a.Unmap().WithZone("")
+		}
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return a.Unmap().WithZone("")
+		}
+	}
+	return netip.Addr{}
+}

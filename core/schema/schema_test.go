@@ -1,0 +1,629 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const contractPath = "../../docs/contract/openapi.json"
+
+var (
+	contractOnce sync.Once
+	contractDoc  []byte
+	contractErr  error
+)
+
+func contract(t testing.TB) []byte {
+	t.Helper()
+	contractOnce.Do(func() { contractDoc, contractErr = os.ReadFile(contractPath) })
+	if contractErr != nil {
+		t.Fatalf("read contract: %v", contractErr)
+	}
+	return contractDoc
+}
+
+func mustBody(t testing.TB, name string) *Body {
+	t.Helper()
+	b, err := CompileBody(contract(t), "#/components/schemas/"+name)
+	if err != nil {
+		t.Fatalf("CompileBody(%s): %v", name, err)
+	}
+	return b
+}
+
+// wire renders issues as the 422 detail array is sent.
+func wire(t testing.TB, issues []Issue) string {
+	t.Helper()
+	if issues == nil {
+		return "null"
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(issues); err != nil {
+		t.Fatalf("marshal issues: %v", err)
+	}
+	return strings.TrimSpace(buf.String())
+}
+
+func TestCompileEveryContractSchema(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string          `json:"name"`
+				In     string          `json:"in"`
+				Schema json.RawMessage `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(contract(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Components.Schemas) == 0 {
+		t.Fatal("no schemas in contract")
+	}
+	for name := range doc.Components.Schemas {
+		if _, err := CompileBody(contract(t), "#/components/schemas/"+name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	params := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				params++
+				if _, err := CompileParam(p.In, p.Name, p.Schema); err != nil {
+					t.Errorf("%s %s param %s: %v", method, path, p.Name, err)
+				}
+			}
+		}
+	}
+	if params < 3 {
+		t.Errorf("found %d parameters, want at least 3", params)
+	}
+}
+
+type loginReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	EventID  *int64 `json:"event_id"`
+	Role     string `json:"role"`
+}
+
+func TestDecodeIssues(t *testing.T) {
+	const fieldRequired = `"msg":"Field required","type":"missing"`
+	tests := []struct {
+		name, schema, body, want string
+	}{
+		{
+			name: "login missing email and password in field order", schema: "LoginRequest",
+			body: `{"role":"operator"}`,
+			want: `[{"loc":["body","email"],` + fieldRequired + `,"input":{"role":"operator"}},` +
+				`{"loc":["body","password"],` + fieldRequired + `,"input":{"role":"operator"}}]`,
+		},
+		{
+			name: "login extra field reported after field errors", schema: "LoginRequest",
+			body: `{"zz":1,"email":"a","is_admin":true}`,
+			want: `[{"loc":["body","password"],` + fieldRequired + `,"input":{"zz":1,"email":"a","is_admin":true}},` +
+				`{"loc":["body","zz"],"msg":"Extra inputs are not permitted","type":"extra_forbidden","input":1},` +
+				`{"loc":["body","is_admin"],"msg":"Extra inputs are not permitted","type":"extra_forbidden","input":true}]`,
+		},
+		{
+			name: "login event_id not an integer", schema: "LoginRequest",
+			body: `{"email":"a","password":"b","event_id":"x"}`,
+			want: `[{"loc":["body","event_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","type":"int_parsing","input":"x"}]`,
+		},
+		{
+			name: "login event_id with a fraction", schema: "LoginRequest",
+			body: `{"email":"a","password":"b","event_id":7.5}`,
+			want: `[{"loc":["body","event_id"],"msg":"Input should be a valid integer, got a number with a fractional part","type":"int_from_float","input":7.5}]`,
+		},
+		{
+			name: "login event_id object", schema: "LoginRequest",
+			body: `{"email":"a","password":"b","event_id":{"b":1,"a":[1.0,1e16],"b":2}}`,
+			want: `[{"loc":["body","event_id"],"msg":"Input should be a valid integer","type":"int_type","input":{"b":2,"a":[1.0,1e+16]}}]`,
+		},
+		{
+			name: "login password not a string", schema: "LoginRequest",
+			body: `{"email":"a","password":123}`,
+			want: `[{"loc":["body","password"],"msg":"Input should be a valid string","type":"string_type","input":123}]`,
+		},
+		{
+			name: "login null for a non-nullable field", schema: "LoginRequest",
+			body: `{"email":null,"password":"b"}`,
+			want: `[{"loc":["body","email"],"msg":"Input should be a valid string","type":"string_type","input":null}]`,
+		},
+		{
+			name: "mfa code too short", schema: "MFAVerifyRequest",
+			body: `{"code":"12345"}`,
+			want: `[{"loc":["body","code"],"msg":"String should have at least 6 characters","type":"string_too_short","input":"12345","ctx":{"min_length":6}}]`,
+		},
+		{
+			name: "mfa code too long", schema: "MFAVerifyRequest",
+			body: `{"code":"1234567"}`,
+			want: `[{"loc":["body","code"],"msg":"String should have at most 6 characters","type":"string_too_long","input":"1234567","ctx":{"max_length":6}}]`,
+		},
+		{
+			name: "mfa code counts code points", schema: "MFAVerifyRequest",
+			body: `{"code":"ééééé😀"}`, want: `null`,
+		},
+		{
+			name: "api key name singular character", schema: "APIKeyRequest",
+			body: `{"event_id":1,"name":"","scopes":[]}`,
+			want: `[{"loc":["body","name"],"msg":"String should have at least 1 character","type":"string_too_short","input":"","ctx":{"min_length":1}}]`,
+		},
+		{
+			name: "operator dev_type pattern", schema: "OperatorLoginRequest",
+			body: `{"email":"abc","password":"x","dev_type":"pos","dev_mac":"m"}`,
+			want: `[{"loc":["body","dev_type"],"msg":"String should match pattern '^(POS|REPORT|FASTPASS|KIDS|DISPATCH)$'","type":"string_pattern_mismatch","input":"pos","ctx":{"pattern":"^(POS|REPORT|FASTPASS|KIDS|DISPATCH)$"}}]`,
+		},
+		{
+			name: "password reset email with a no-break space", schema: "PasswordResetRequestBody",
+			body: `{"email":"a\u00a0b@c.d"}`,
+			want: `[{"loc":["body","email"],"msg":"String should match pattern '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$'","type":"string_pattern_mismatch","input":"a` + "\u00a0" + `b@c.d","ctx":{"pattern":"^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}}]`,
+		},
+		{
+			name: "api key scopes not a list", schema: "APIKeyRequest",
+			body: `{"event_id":1,"name":"n","scopes":"read"}`,
+			want: `[{"loc":["body","scopes"],"msg":"Input should be a valid list","type":"list_type","input":"read"}]`,
+		},
+		{
+			name: "api key scope item of wrong type", schema: "APIKeyRequest",
+			body: `{"event_id":1,"name":"n","scopes":["read",3,"write",false]}`,
+			want: `[{"loc":["body","scopes",1],"msg":"Input should be a valid string","type":"string_type","input":3},` +
+				`{"loc":["body","scopes",3],"msg":"Input should be a valid string","type":"string_type","input":false}]`,
+		},
+		{
+			name: "invalid json", schema: "TokenVerifyRequest",
+			body: `{"token": "abc",}`,
+			want: `[{"loc":["body",15],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Illegal trailing comma before end of object"}}]`,
+		},
+		{
+			name: "invalid json trailing comma in array", schema: "APIKeyRequest",
+			body: `{"scopes":["a", ]}`,
+			want: `[{"loc":["body",14],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Illegal trailing comma before end of array"}}]`,
+		},
+		{
+			name: "invalid json position counts characters", schema: "TokenVerifyRequest",
+			body: `{"token":"ééé" x}`,
+			want: `[{"loc":["body",15],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Expecting ',' delimiter"}}]`,
+		},
+		{
+			name: "NaN is refused as invalid json", schema: "LoginRequest",
+			body: `{"email":NaN}`,
+			want: `[{"loc":["body",9],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Expecting value"}}]`,
+		},
+		{
+			name: "invalid utf-8", schema: "TokenVerifyRequest",
+			body: "{\"token\":\"\xff\"}",
+			want: `[{"loc":["body",10],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Invalid UTF-8"}}]`,
+		},
+		{
+			name: "too deeply nested", schema: "TokenVerifyRequest",
+			body: `{"token":` + strings.Repeat("[", maxDepth) + `]`,
+			want: `[{"loc":["body",` + strconv.Itoa(9+maxDepth-1) + `],"msg":"JSON decode error","type":"json_invalid","input":{},"ctx":{"error":"Maximum nesting depth exceeded"}}]`,
+		},
+		{
+			name: "empty body", schema: "TokenVerifyRequest", body: ``,
+			want: `[{"loc":["body"],` + fieldRequired + `,"input":null}]`,
+		},
+		{
+			name: "null body", schema: "TokenVerifyRequest", body: ` null`,
+			want: `[{"loc":["body"],` + fieldRequired + `,"input":null}]`,
+		},
+		{
+			name: "array body", schema: "TokenVerifyRequest", body: `[{"token":"x"}]`,
+			want: `[{"loc":["body"],"msg":"Input should be a valid dictionary or object to extract fields from","type":"model_attributes_type","input":[{"token":"x"}]}]`,
+		},
+		{
+			name: "string body", schema: "TokenVerifyRequest", body: `"x"`,
+			want: `[{"loc":["body"],"msg":"Input should be a valid dictionary or object to extract fields from","type":"model_attributes_type","input":"x"}]`,
+		},
+		{
+			name: "integer beyond int64", schema: "DeviceTokenRequest", body: `{"operator_id":9223372036854775808}`,
+			want: `[{"loc":["body","operator_id"],"msg":"Unable to parse input string as an integer, exceeded maximum size","type":"int_parsing_size","input":9223372036854775808}]`,
+		},
+		{
+			name: "integer overflowing float", schema: "DeviceTokenRequest", body: `{"operator_id":1e400}`,
+			want: `[{"loc":["body","operator_id"],"msg":"Input should be a finite number","type":"finite_number","input":1e400}]`,
+		},
+		{
+			name: "duplicate extra key reported once with last value", schema: "TokenVerifyRequest",
+			body: `{"token":"t","x":1,"x":{"y":[]}}`,
+			want: `[{"loc":["body","x"],"msg":"Extra inputs are not permitted","type":"extra_forbidden","input":{"y":[]}}]`,
+		},
+		{
+			name: "union choices tagged", schema: "ValidationError",
+			body: `{"loc":[null],"msg":"m","type":"t"}`,
+			want: `[{"loc":["body","loc",0,"str"],"msg":"Input should be a valid string","type":"string_type","input":null},` +
+				`{"loc":["body","loc",0,"int"],"msg":"Input should be a valid integer","type":"int_type","input":null}]`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := mustBody(t, tc.schema)
+			if got := wire(t, b.Decode([]byte(tc.body), nil)); got != tc.want {
+				t.Errorf("Decode(%s)\n got: %s\nwant: %s", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeFillsDestination(t *testing.T) {
+	login := mustBody(t, "LoginRequest")
+	i64 := func(v int64) *int64 { return &v }
+	tests := []struct {
+		name string
+		body string
+		want loginReq
+	}{
+		{"role default left untouched", `{"email":"a","password":"b"}`, loginReq{Email: "a", Password: "b", Role: "admin"}},
+		{"role given", `{"email":"a","password":"b","role":"operator"}`, loginReq{Email: "a", Password: "b", Role: "operator"}},
+		{"event_id null", `{"email":"a","password":"b","event_id":null}`, loginReq{Email: "a", Password: "b", Role: "admin"}},
+		{"event_id string coerced", `{"email":"a","password":"b","event_id":"7"}`, loginReq{Email: "a", Password: "b", EventID: i64(7), Role: "admin"}},
+		{"event_id padded decimal string", `{"email":"a","password":"b","event_id":" 1_000.00 "}`, loginReq{Email: "a", Password: "b", EventID: i64(1000), Role: "admin"}},
+		{"event_id float coerced", `{"email":"a","password":"b","event_id":5.0}`, loginReq{Email: "a", Password: "b", EventID: i64(5), Role: "admin"}},
+		{"event_id exponent coerced", `{"email":"a","password":"b","event_id":1e2}`, loginReq{Email: "a", Password: "b", EventID: i64(100), Role: "admin"}},
+		{"event_id bool coerced", `{"email":"a","password":"b","event_id":true}`, loginReq{Email: "a", Password: "b", EventID: i64(1), Role: "admin"}},
+		{"duplicate keys last wins", `{"email":5,"password":"b","email":"a"}`, loginReq{Email: "a", Password: "b", Role: "admin"}},
+		{"escaped key", `{"em\u0061il":"a\nb","password":"\ud83d\ude00"}`, loginReq{Email: "a\nb", Password: "😀", Role: "admin"}},
+		{"byte order mark", "\ufeff{\"email\":\"a\",\"password\":\"b\"}", loginReq{Email: "a", Password: "b", Role: "admin"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := loginReq{Role: "admin"}
+			if issues := login.Decode([]byte(tc.body), &got); issues != nil {
+				t.Fatalf("unexpected issues: %s", wire(t, issues))
+			}
+			if got.Email != tc.want.Email || got.Password != tc.want.Password || got.Role != tc.want.Role ||
+				(got.EventID == nil) != (tc.want.EventID == nil) ||
+				(got.EventID != nil && *got.EventID != *tc.want.EventID) {
+				t.Errorf("got %+v (event_id %v), want %+v (event_id %v)", got, deref(got.EventID), tc.want, deref(tc.want.EventID))
+			}
+		})
+	}
+
+	t.Run("array and nullable string", func(t *testing.T) {
+		var got struct {
+			EventID int64    `json:"event_id"`
+			Name    string   `json:"name"`
+			Scopes  []string `json:"scopes"`
+		}
+		if issues := mustBody(t, "APIKeyRequest").Decode([]byte(`{"event_id":"3","name":"k","scopes":["a","b"]}`), &got); issues != nil {
+			t.Fatal(wire(t, issues))
+		}
+		if got.EventID != 3 || got.Name != "k" || strings.Join(got.Scopes, ",") != "a,b" {
+			t.Errorf("got %+v", got)
+		}
+	})
+
+	t.Run("dst too narrow is an issue not a panic", func(t *testing.T) {
+		var got struct {
+			OperatorID int8 `json:"operator_id"`
+		}
+		issues := mustBody(t, "DeviceTokenRequest").Decode([]byte(`{"operator_id":300}`), &got)
+		if len(issues) != 1 || issues[0].Type != "value_error" {
+			t.Errorf("got %s", wire(t, issues))
+		}
+	})
+
+	t.Run("optional body", func(t *testing.T) {
+		b := mustBody(t, "TokenVerifyRequest")
+		b.Required = false
+		if issues := b.Decode(nil, nil); issues != nil {
+			t.Errorf("empty optional body: %s", wire(t, issues))
+		}
+		if issues := b.Decode([]byte("null"), nil); issues != nil {
+			t.Errorf("null optional body: %s", wire(t, issues))
+		}
+	})
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestParam(t *testing.T) {
+	keyID, err := CompileParam("path", "key_id", []byte(`{"type":"integer","title":"Key Id"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := CompileParam("query", "code", []byte(`{"type":"string","minLength":2,"pattern":"^[a-z]+$"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag, err := CompileParam("query", "flag", []byte(`{"anyOf":[{"type":"boolean"},{"type":"null"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		p    *Param
+		raw  string
+		want string
+	}{
+		{keyID, "12", "null"},
+		{keyID, " 12 ", "null"},
+		{keyID, "abc", `[{"loc":["path","key_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","type":"int_parsing","input":"abc"}]`},
+		{keyID, "", `[{"loc":["path","key_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","type":"int_parsing","input":""}]`},
+		{code, "ab", "null"},
+		{code, "a", `[{"loc":["query","code"],"msg":"String should have at least 2 characters","type":"string_too_short","input":"a","ctx":{"min_length":2}}]`},
+		{code, "AB", `[{"loc":["query","code"],"msg":"String should match pattern '^[a-z]+$'","type":"string_pattern_mismatch","input":"AB","ctx":{"pattern":"^[a-z]+$"}}]`},
+		{flag, "on", "null"},
+		{flag, "maybe", `[{"loc":["query","flag"],"msg":"Input should be a valid boolean, unable to interpret input","type":"bool_parsing","input":"maybe"}]`},
+	}
+	for _, tc := range tests {
+		if got := wire(t, tc.p.Check(tc.raw)); got != tc.want {
+			t.Errorf("Check(%q)\n got: %s\nwant: %s", tc.raw, got, tc.want)
+		}
+	}
+	if _, err := CompileParam("path", "ids", []byte(`{"type":"array","items":{"type":"integer"}}`)); err == nil {
+		t.Error("array parameter compiled, want an error")
+	}
+}
+
+func TestCompileRejectsUnsupported(t *testing.T) {
+	doc := []byte(`{"components":{"schemas":{"A":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"}}}}}}`)
+	if _, err := CompileBody(doc, "#/components/schemas/A"); err != nil {
+		t.Errorf("recursive schema: %v", err)
+	}
+	bad := []string{
+		`{"type":"integer","minimum":1}`,
+		`{"type":"string","pattern":"(?=x)"}`,
+		`{"type":["string","null"]}`,
+		`{"oneOf":[{"type":"string"}]}`,
+		`{"type":"object","additionalProperties":{"type":"string"}}`,
+		`{"type":"object","properties":{"a":{"type":"string"}},"required":["b"]}`,
+		`{"$ref":"#/components/schemas/Missing"}`,
+		`{"$ref":"https://example.com/schema.json"}`,
+		`{"anyOf":[{"type":"null"}]}`,
+		`{"type":"string","minLength":-1}`,
+		`{"type":"tuple"}`,
+		`{"properties":{}}`,
+	}
+	for _, s := range bad {
+		if _, err := CompileBodySchema(doc, []byte(s)); err == nil {
+			t.Errorf("CompileBodySchema(%s) succeeded, want an error", s)
+		}
+	}
+}
+
+func TestPatternTranslation(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`^[^@\s]+@[^@\s]+\.[^@\s]+$`, `^[^@` + wsClass + `]+@[^@` + wsClass + `]+\.[^@` + wsClass + `]+$`},
+		{`\d+\S`, `\p{Nd}+[^` + wsClass + `]`},
+		{`\\s[]a][[:alpha:]]`, `\\s[\]a][[:alpha:]]`},
+	}
+	for _, tc := range tests {
+		got, err := translatePattern(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("translatePattern(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestPyFloat(t *testing.T) {
+	tests := map[string]string{
+		"1e5": "100000.0", "1e16": "1e+16", "1e15": "1000000000000000.0", "0.0001": "0.0001",
+		"0.00001": "1e-05", "-0.0": "-0.0", "2.50": "2.5", "1.5e-7": "1.5e-07", "123456789012345678.0": "1.2345678901234568e+17",
+	}
+	for in, want := range tests {
+		if got := pyFloatText([]byte(in)); got != want {
+			t.Errorf("pyFloatText(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestPydanticGolden replays answers recorded from pydantic itself (testdata/gen_golden.py).
+func TestPydanticGolden(t *testing.T) {
+	raw, err := os.ReadFile("testdata/pydantic_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Bodies []struct {
+			Schema string          `json:"schema"`
+			Body   string          `json:"body"`
+			Want   json.RawMessage `json:"want"`
+		} `json:"bodies"`
+		Params []struct {
+			In   string          `json:"in"`
+			Name string          `json:"name"`
+			Type string          `json:"type"`
+			Raw  string          `json:"raw"`
+			Want json.RawMessage `json:"want"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal(raw, &golden); err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]*Body{}
+	for _, c := range golden.Bodies {
+		b := bodies[c.Schema]
+		if b == nil {
+			b = mustBody(t, c.Schema)
+			bodies[c.Schema] = b
+		}
+		compareGolden(t, c.Schema+" "+strconv.Quote(c.Body), b.Decode([]byte(c.Body), nil), c.Want)
+	}
+	for _, c := range golden.Params {
+		typ := map[string]string{"int": "integer", "str": "string"}[c.Type]
+		p, err := CompileParam(c.In, c.Name, []byte(`{"type":"`+typ+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.Check(c.Raw)
+		if c.Raw == "99999999999999999999" {
+			// pydantic accepts arbitrary-precision integers; this service is int64-bound.
+			if len(got) != 1 || got[0].Type != "int_parsing_size" {
+				t.Errorf("param %q: got %s", c.Raw, wire(t, got))
+			}
+			continue
+		}
+		compareGolden(t, c.In+" "+c.Name+" "+strconv.Quote(c.Raw), got, c.Want)
+	}
+}
+
+// compareGolden compares field by field because Go and Python order an issue's keys
+// differently; the values themselves (input included) must match in order and form.
+func compareGolden(t *testing.T, name string, got []Issue, want json.RawMessage) {
+	t.Helper()
+	var w []map[string]json.RawMessage
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: golden: %v", name, err)
+	}
+	if len(got) != len(w) {
+		t.Errorf("%s: got %d issues, want %d\n got: %s\nwant: %s", name, len(got), len(w), wire(t, got), canon(t, want))
+		return
+	}
+	for i, g := range got {
+		gj, _ := json.Marshal(g)
+		var gm map[string]json.RawMessage
+		_ = json.Unmarshal(gj, &gm)
+		for _, k := range []string{"type", "loc", "msg", "input", "ctx"} {
+			if canon(t, gm[k]) != canon(t, w[i][k]) {
+				t.Errorf("%s: issue %d %s: got %s, want %s", name, i, k, canon(t, gm[k]), canon(t, w[i][k]))
+			}
+		}
+	}
+}
+
+// canon re-renders JSON keeping key order and number spelling but not string escapes.
+func canon(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	if raw == nil {
+		return "<absent>"
+	}
+	v, err := parseJV(raw)
+	if err != nil {
+		t.Fatalf("canon %s: %v", raw, err)
+	}
+	var b strings.Builder
+	var walk func(v *jv)
+	walk = func(v *jv) {
+		switch v.kind {
+		case 'o':
+			b.WriteByte('{')
+			for i, k := range v.keys {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strconv.Quote(k) + ":")
+				walk(v.vals[i])
+			}
+			b.WriteByte('}')
+		case 'a':
+			b.WriteByte('[')
+			for i, e := range v.vals {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				walk(e)
+			}
+			b.WriteByte(']')
+		case 's':
+			b.WriteString(strconv.Quote(v.str))
+		case 'n':
+			b.WriteString(v.str)
+		case 'b':
+			b.WriteString(strconv.FormatBool(v.b))
+		default:
+			b.WriteString("null")
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+func TestNestedGarbageDoesNotPanic(t *testing.T) {
+	bodies := []string{
+		strings.Repeat("[", 100000),
+		strings.Repeat(`{"a":`, 100000),
+		strings.Repeat("[", maxDepth-2) + strings.Repeat("]", maxDepth-2),
+		`{"token":` + strings.Repeat(`{"a":[`, maxDepth/2-1) + strings.Repeat(`]}`, maxDepth/2-1) + `}`,
+		`{"email":` + strings.Repeat(`[{"x":1,"x":[null,1.5e300,"\ud800"]},`, 2000) + `0]}`,
+		"\x00", "\"\\u", "\"\\", "-", "1e", "[1e+]", `{"a"` + "\u2028" + `:1}`,
+	}
+	for _, name := range []string{"LoginRequest", "TokenVerifyRequest", "APIKeyRequest", "ValidationError", "TokenVerifyResponse"} {
+		b := mustBody(t, name)
+		for _, body := range bodies {
+			var dst map[string]any
+			for _, is := range b.Decode([]byte(body), &dst) {
+				checkIssue(t, is)
+			}
+		}
+	}
+}
+
+func checkIssue(t testing.TB, is Issue) {
+	t.Helper()
+	if len(is.Loc) == 0 || is.Msg == "" || is.Type == "" {
+		t.Fatalf("incomplete issue %+v", is)
+	}
+	if _, err := json.Marshal(is); err != nil {
+		t.Fatalf("issue does not marshal: %v (%+v)", err, is)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	seeds := []string{
+		``, ` `, `null`, `{}`, `[]`, `"x"`, `1`, `1.5e3`, `{"token":"abc"}`,
+		`{"email":"a","password":"b","event_id":"7","role":"x"}`,
+		`{"email":1,"password":[1,{"a":null}],"event_id":5.5,"zz":true,"zz":false}`,
+		`{"event_id":"1","name":"","scopes":["a",2]}`,
+		`{"code":"12345"}`, `{"email":"ab","password":"","dev_type":"pos","dev_mac":""}`,
+		`{"loc":[1.5,null,"5"],"msg":"m","type":"t","ctx":[]}`, `{"valid":"yes","claims":{"a":1}}`,
+		`{"a":1,}`, `[1,]`, `"\ud800\udc00"`, `"\u12"`, "\ufeff{}", "{\"a\":\"\xff\"}", `-Infinity`, `1e400`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	doc := contract(f)
+	var bodies []*Body
+	for _, name := range []string{"LoginRequest", "TokenVerifyRequest", "APIKeyRequest", "MFAVerifyRequest",
+		"OperatorLoginRequest", "OfflineTokenRequest", "ValidationError", "TokenVerifyResponse"} {
+		b, err := CompileBody(doc, "#/components/schemas/"+name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, b := range bodies {
+			var dst map[string]any
+			issues := b.Decode(body, &dst)
+			for _, is := range issues {
+				checkIssue(t, is)
+			}
+			if issues == nil && !json.Valid(bytes.TrimPrefix(body, []byte("\ufeff"))) {
+				t.Fatalf("accepted invalid JSON %q", body)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeTokenVerify(b *testing.B) {
+	body := mustBody(b, "TokenVerifyRequest")
+	token := strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 10) // ~200 bytes, JWT-like alphabet
+	payload := []byte(`{"token":"` + token + `"}`)
+	var dst struct {
+		Token string `json:"token"`
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if issues := body.Decode(payload, &dst); issues != nil {
+			b.Fatal(issues)
+		}
+	}
+}

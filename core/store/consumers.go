@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Consumer is an end user who logs in by phone OTP or Firebase.
+type Consumer struct {
+	ID          int64
+	Phone       *string // E.164
+	FirebaseUID *string
+	Email       *string
+	CreatedAt   time.Time
+	LastLoginAt time.Time
+}
+
+// Consumers is the consumers repository.
+type Consumers struct{ db *DB }
+
+// NewConsumers returns the consumers repository of db.
+func NewConsumers(db *DB) *Consumers { return &Consumers{db: db} }
+
+const consumerColumns = `id, phone, firebase_uid, email, created_at, last_login_at`
+
+func scanConsumer(row rowScanner) (Consumer, error) {
+	var c Consumer
+	err := row.Scan(&c.ID, &c.Phone, &c.FirebaseUID, &c.Email,
+		timeCol{&c.CreatedAt}, timeCol{&c.LastLoginAt})
+	return c, err
+}
+
+// ByID returns the consumer with id, or ErrNotFound.
+func (r *Consumers) ByID(ctx context.Context, id int64) (Consumer, error) {
+	c, err := scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT `+consumerColumns+` FROM consumers WHERE id = ?`), id))
+	if err != nil {
+		return Consumer{}, mapErr("consumers.by_id", err)
+	}
+	return c, nil
+}
+
+// UpsertByPhone records a successful login by the E.164 phone number, creating the consumer on
+// first use, and reports whether it was created. Concurrent first logins yield one row.
+func (r *Consumers) UpsertByPhone(ctx context.Context, phone string) (Consumer, bool, error) {
+	now := r.db.now()
+	return r.upsert(ctx, "consumers.upsert_by_phone",
+		`UPDATE consumers SET last_login_at = ? WHERE phone = ? RETURNING `+consumerColumns,
+		[]any{now, phone},
+		`INSERT INTO consumers (phone, created_at, last_login_at) VALUES (?, ?, ?)
+		 ON CONFLICT (phone) DO NOTHING RETURNING `+consumerColumns,
+		[]any{phone, now, now})
+}
+
+// UpsertByFirebaseUID records a successful Firebase login, creating the consumer on first use,
+// and reports whether it was created. Non-nil phone and email claims replace the stored ones;
+// nil keeps them. Concurrent first logins yield one row. A phone number already held by another
+// consumer (for instance one created by phone OTP) is ErrConflict: linking accounts is the
+// caller's decision.
+func (r *Consumers) UpsertByFirebaseUID(ctx context.Context, uid string, phone, email *string) (Consumer, bool, error) {
+	if uid == "" {
+		return Consumer{}, false, errors.New("store: consumers.upsert_by_firebase_uid: empty uid")
+	}
+	now := r.db.now()
+	return r.upsert(ctx, "consumers.upsert_by_firebase_uid",
+		`UPDATE consumers SET phone = COALESCE(?, phone), email = COALESCE(?, email), last_login_at = ?
+		 WHERE firebase_uid = ? RETURNING `+consumerColumns,
+		[]any{phone, email, now, uid},
+		`INSERT INTO consumers (firebase_uid, phone, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (firebase_uid) DO NOTHING RETURNING `+consumerColumns,
+		[]any{uid, phone, email, now, now})
+}
+
+// upsert tries the update first, since returning consumers are the common case and a failed
+// INSERT ... ON CONFLICT would burn a PostgreSQL sequence value on every login. If the row is
+// missing it inserts with DO NOTHING; an empty result then means a concurrent login inserted it
+// first, and the update is retried.
+func (r *Consumers) upsert(ctx context.Context, op, update string, updateArgs []any, insert string, insertArgs []any) (Consumer, bool, error) {
+	for range 2 {
+		c, err := scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(update), updateArgs...))
+		if err == nil {
+			return c, false, nil
+		}
+		if err = mapErr(op, err); !errors.Is(err, ErrNotFound) {
+			return Consumer{}, false, err
+		}
+		c, err = scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(insert), insertArgs...))
+		if err == nil {
+			return c, true, nil
+		}
+		if err = mapErr(op, err); !errors.Is(err, ErrNotFound) {
+			return Consumer{}, false, err
+		}
+	}
+	// Consumers are never deleted, so a row seen by the INSERT is still there for the UPDATE.
+	return Consumer{}, false, fmt.Errorf("store: %s: row vanished during upsert", op)
+}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Event is a festival or venue that staff, devices and API keys belong to.
+type Event struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// Events is the events repository.
+type Events struct{ db *DB }
+
+// NewEvents returns the events repository of db.
+func NewEvents(db *DB) *Events { return &Events{db: db} }
+
+// Create inserts an event and returns its id.
+func (r *Events) Create(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`INSERT INTO events (name, created_at) VALUES (?, ?) RETURNING id`),
+		name, r.db.now()).Scan(&id)
+	if err != nil {
+		return 0, mapErr("events.create", err)
+	}
+	return id, nil
+}
+
+// Get returns the event with id, or ErrNotFound.
+func (r *Events) Get(ctx context.Context, id int64) (Event, error) {
+	var e Event
+	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT id, name, created_at FROM events WHERE id = ?`), id).
+		Scan(&e.ID, &e.Name, timeCol{&e.CreatedAt})
+	if err != nil {
+		return Event{}, mapErr("events.get", err)
+	}
+	return e, nil
+}
+
+// Exists reports whether an event with id exists.
+func (r *Events) Exists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)`), id).Scan(&ok)
+	if err != nil {
+		return false, mapErr("events.exists", err)
+	}
+	return ok, nil
+}

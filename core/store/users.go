@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Staff roles, as stored in users.role.
+const (
+	RoleAdmin          = "admin"
+	RoleOperator       = "operator"
+	RoleNetworkManager = "network_manager"
+)
+
+// User is a staff account (admin, operator or network manager).
+type User struct {
+	ID           int64
+	Email        string // lower-cased and trimmed
+	PasswordHash string
+	Role         string
+	EventID      *int64 // event the account is bound to; nil for unbound (e.g. admins)
+	Mode         int    // legacy operator mode, see POST /devices/operator-token
+
+	// SessionTokenHash identifies the legacy persistent operator token; SessionTokenSealed is the
+	// same token encrypted so that it can be handed out again. Both nil when no token exists.
+	SessionTokenHash   *string
+	SessionTokenSealed *string
+	LastDevMAC         *string
+
+	MFAEnabled             bool
+	MFASecretSealed        *string
+	MFAPendingSecretSealed *string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// NewUser holds the fields of a user to create.
+type NewUser struct {
+	Email        string
+	PasswordHash string
+	Role         string
+	EventID      *int64
+	Mode         int
+}
+
+// Users is the staff users repository.
+type Users struct{ db *DB }
+
+// NewUsers returns the users repository of db.
+func NewUsers(db *DB) *Users { return &Users{db: db} }
+
+// NormalizeEmail returns email as the store keeps and compares it.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// ValidRole reports whether role is one of the staff roles.
+func ValidRole(role string) bool {
+	switch role {
+	case RoleAdmin, RoleOperator, RoleNetworkManager:
+		return true
+	}
+	return false
+}
+
+const userColumns = `id, email, password_hash, role, event_id, mode,
+	session_token_hash, session_token_sealed, last_dev_mac,
+	mfa_enabled, mfa_secret_sealed, mfa_pending_secret_sealed, created_at, updated_at`
+
+func scanUser(row rowScanner) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.EventID, &u.Mode,
+		&u.SessionTokenHash, &u.SessionTokenSealed, &u.LastDevMAC,
+		&u.MFAEnabled, &u.MFASecretSealed, &u.MFAPendingSecretSealed,
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	return u, err
+}
+
+// Create inserts a user and returns its id; ErrConflict if the e-mail exists in any letter case,
+// ErrReference if EventID names no event.
+func (r *Users) Create(ctx context.Context, nu NewUser) (int64, error) {
+	email := NormalizeEmail(nu.Email)
+	if email == "" {
+		return 0, fmt.Errorf("store: users.create: empty e-mail")
+	}
+	if !ValidRole(nu.Role) {
+		return 0, fmt.Errorf("store: users.create: unknown role %q", nu.Role)
+	}
+	now := r.db.now()
+	var id int64
+	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`INSERT INTO users (email, password_hash, role, event_id, mode, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		email, nu.PasswordHash, nu.Role, nu.EventID, nu.Mode, now, now).Scan(&id)
+	if err != nil {
+		return 0, mapErr("users.create", err)
+	}
+	return id, nil
+}
+
+// ByEmail returns the user with email, compared case-insensitively, or ErrNotFound.
+func (r *Users) ByEmail(ctx context.Context, email string) (User, error) {
+	// lower(email) matches the unique index, so the lookup is indexed on both engines.
+	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT `+userColumns+` FROM users WHERE lower(email) = ?`), NormalizeEmail(email)))
+	if err != nil {
+		return User{}, mapErr("users.by_email", err)
+	}
+	return u, nil
+}
+
+// ByID returns the user with id, or ErrNotFound.
+func (r *Users) ByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT `+userColumns+` FROM users WHERE id = ?`), id))
+	if err != nil {
+		return User{}, mapErr("users.by_id", err)
+	}
+	return u, nil
+}
+
+// BySessionTokenHash returns the user holding the legacy session token with hash, or ErrNotFound.
+func (r *Users) BySessionTokenHash(ctx context.Context, hash string) (User, error) {
+	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT `+userColumns+` FROM users WHERE session_token_hash = ?`), hash))
+	if err != nil {
+		return User{}, mapErr("users.by_session_token_hash", err)
+	}
+	return u, nil
+}
+
+// CountByRole returns how many users hold role.
+func (r *Users) CountByRole(ctx context.Context, role string) (int, error) {
+	var n int
+	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
+		`SELECT count(*) FROM users WHERE role = ?`), role).Scan(&n)
+	if err != nil {
+		return 0, mapErr("users.count_by_role", err)
+	}
+	return n, nil
+}
+
+// update runs an UPDATE of one user that also bumps updated_at (its first placeholder) and
+// returns ErrNotFound when no row matched.
+func (r *Users) update(ctx context.Context, op, query string, args ...any) error {
+	res, err := r.db.X.ExecContext(ctx, r.db.rebind(query), append([]any{r.db.now()}, args...)...)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if !ok {
+		return mapErr(op, errNoRows)
+	}
+	return nil
+}
+
+// UpdatePasswordHash replaces the user's password hash.
+func (r *Users) UpdatePasswordHash(ctx context.Context, id int64, hash string) error {
+	return r.update(ctx, "users.update_password_hash",
+		`UPDATE users SET updated_at = ?, password_hash = ? WHERE id = ?`, hash, id)
+}
+
+// SetSessionToken stores a legacy session token (its hash and sealed form), replacing any other.
+func (r *Users) SetSessionToken(ctx context.Context, id int64, hash, sealed string) error {
+	return r.update(ctx, "users.set_session_token",
+		`UPDATE users SET updated_at = ?, session_token_hash = ?, session_token_sealed = ? WHERE id = ?`,
+		hash, sealed, id)
+}
+
+// SetSessionTokenIfEmpty stores a legacy session token only if the user has none and reports
+// whether it did. It is a single conditional UPDATE, so concurrent logins cannot create two tokens:
+// the loser gets false and should read the winner's token back.
+func (r *Users) SetSessionTokenIfEmpty(ctx context.Context, id int64, hash, sealed string) (bool, error) {
+	const op = "users.set_session_token_if_empty"
+	res, err := r.db.X.ExecContext(ctx, r.db.rebind(
+		`UPDATE users SET updated_at = ?, session_token_hash = ?, session_token_sealed = ?
+		 WHERE id = ? AND session_token_hash IS NULL`),
+		r.db.now(), hash, sealed, id)
+	if err != nil {
+		return false, mapErr(op, err)
+	}
+	set, err := affectedOne(res)
+	if err != nil {
+		return false, mapErr(op, err)
+	}
+	if set {
+		return true, nil
+	}
+	if _, err := r.ByID(ctx, id); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// ClearSessionToken removes the user's legacy session token (logout).
+func (r *Users) ClearSessionToken(ctx context.Context, id int64) error {
+	return r.update(ctx, "users.clear_session_token",
+		`UPDATE users SET updated_at = ?, session_token_hash = NULL, session_token_sealed = NULL WHERE id = ?`, id)
+}
+
+// SetLastDevMAC records the MAC of the device the user last logged in from.
+func (r *Users) SetLastDevMAC(ctx context.Context, id int64, mac string) error {
+	return r.update(ctx, "users.set_last_dev_mac",
+		`UPDATE users SET updated_at = ?, last_dev_mac = ? WHERE id = ?`, mac, id)
+}
+
+// SetMFAPending stores a sealed TOTP secret awaiting its first verification; an active secret,
+// if any, stays in force until ActivateMFA.
+func (r *Users) SetMFAPending(ctx context.Context, id int64, sealed string) error {
+	return r.update(ctx, "users.set_mfa_pending",
+		`UPDATE users SET updated_at = ?, mfa_pending_secret_sealed = ? WHERE id = ?`, sealed, id)
+}
+
+// ActivateMFA makes the pending TOTP secret the active one and enables MFA.
+// It returns ErrNotFound if the user does not exist or has no pending secret.
+func (r *Users) ActivateMFA(ctx context.Context, id int64) error {
+	return r.update(ctx, "users.activate_mfa",
+		`UPDATE users SET updated_at = ?, mfa_secret_sealed = mfa_pending_secret_sealed,
+		        mfa_pending_secret_sealed = NULL, mfa_enabled = TRUE
+		 WHERE id = ? AND mfa_pending_secret_sealed IS NOT NULL`, id)
+}
+
+// Delete removes the user; their password resets go with them and their devices lose the operator.
+func (r *Users) Delete(ctx context.Context, id int64) error {
+	const op = "users.delete"
+	res, err := r.db.X.ExecContext(ctx, r.db.rebind(`DELETE FROM users WHERE id = ?`), id)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if !ok {
+		return mapErr(op, errNoRows)
+	}
+	return nil
+}
