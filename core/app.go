@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/viper"
@@ -217,6 +218,9 @@ func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (*store.DB, error
 	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("core: open database %s: %w", store.RedactURL(cfg.Database.URL), err)
+	}
+	db.OnMigration = func(version int64, d time.Duration) {
+		log.Info("database migration applied", zap.Int64("version", version), zap.Duration("duration", d))
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()

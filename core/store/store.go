@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,6 +59,10 @@ type DB struct {
 
 	// Now is the clock used for created_at, updated_at and similar columns; nil means time.Now.
 	Now func() time.Time
+
+	// OnMigration is told about each applied migration (the service logs it through zap);
+	// nil keeps the store silent, as tests and CLI commands want.
+	OnMigration func(version int64, d time.Duration)
 }
 
 // Open connects to the database named by url, creating the embedded SQLite file when needed, and
@@ -192,15 +195,33 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+	for attempt := 1; ; attempt++ {
+		results, err := p.Up(ctx)
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			results = partial.Applied
+		}
+		if db.OnMigration != nil {
+			for _, r := range results {
+				db.OnMigration(r.Source.Version, r.Duration)
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		// SQLite has no advisory lock: another process opening the same fresh file can apply a
+		// migration between goose's version check and its transaction. The losing transaction
+		// rolled back as a whole (SQLite DDL is transactional), so trying again is safe and
+		// finds the work done.
+		if db.Dialect != DialectSQLite || attempt == 3 {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: migrate: %w", err)
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
 	}
-	for _, r := range results {
-		slog.InfoContext(ctx, "database migration applied",
-			"dialect", db.Dialect, "version", r.Source.Version, "duration", r.Duration)
-	}
-	return nil
 }
 
 // Ping checks that the database answers.

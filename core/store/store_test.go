@@ -275,3 +275,40 @@ func TestEvents(t *testing.T) {
 		wantErr(t, err, store.ErrNotFound)
 	})
 }
+
+// TestMigrateSQLiteLosesRaceToOtherProcess replays the window SQLite cannot lock: another process
+// applies migration 1 after this one has read the version table but before its transaction starts.
+func TestMigrateSQLiteLosesRaceToOtherProcess(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	other := must(store.Open(ctx, "", dir))(t)
+	defer other.Close()
+	mine := must(store.Open(ctx, "", dir))(t)
+	defer mine.Close()
+
+	raw := string(must(os.ReadFile("migrations/sqlite/00001_init.sql"))(t))
+	up := raw[strings.Index(raw, "-- +goose Up"):strings.Index(raw, "-- +goose Down")]
+	_, err := other.X.ExecContext(ctx, `CREATE TABLE goose_db_version (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL,
+		is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));
+		INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1);`)
+	noErr(t, err)
+
+	tx := must(other.X.BeginTx(ctx, nil))(t)
+	_, err = tx.ExecContext(ctx, up+`;INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, 1);`)
+	noErr(t, err)
+	committed := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		committed <- tx.Commit()
+	}()
+
+	noErr(t, mine.Migrate(ctx))
+	noErr(t, <-committed)
+	must(store.NewEvents(mine).Create(ctx, "schema is there"))(t)
+	var applied int
+	noErr(t, mine.X.GetContext(ctx, &applied, `SELECT count(*) FROM goose_db_version WHERE version_id = 1`))
+	if applied != 1 {
+		t.Fatalf("migration 1 recorded %d times", applied)
+	}
+}
