@@ -360,13 +360,13 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 			n.items = &node{kind: kAny, minLen: -1, maxLen: -1}
 			return n, nil
 		}
-		in, err := c.compile(items, path+"/items", refDepth)
+		in, err := c.compile(items, path+"/items", 0)
 		if err != nil {
 			return nil, err
 		}
 		n.items = in
 	case "object":
-		return n, c.fillObject(n, v, path, refDepth)
+		return n, c.fillObject(n, v, path)
 	}
 	return n, nil
 }
@@ -408,11 +408,42 @@ func (c *compiler) fillAnyOf(n *node, v, any *jv, path string) error {
 	}
 	// A one-member anyOf is that member; a one-choice union delegates to it without
 	// tagging locs, which also works while the member is still being compiled.
-	n.kind = kUnion
-	if len(choices) == 1 {
-		n.choices = choices
-	} else {
-		n.choices = inner.choices
+	n.kind, n.choices = kUnion, choices
+	return nil
+}
+
+// checkLoops rejects schemas such as A = anyOf[{$ref A}, null], which would make
+// validation recurse without consuming any input.
+func (c *compiler) checkLoops() error {
+	state := map[*node]uint8{} // 1 visiting, 2 done
+	var visit func(n *node) bool
+	visit = func(n *node) bool {
+		switch state[n] {
+		case 1:
+			return false
+		case 2:
+			return true
+		}
+		state[n] = 1
+		var next []*node
+		switch n.kind {
+		case kNullable:
+			next = []*node{n.inner}
+		case kUnion:
+			next = n.choices
+		}
+		for _, m := range next {
+			if !visit(m) {
+				return false
+			}
+		}
+		state[n] = 2
+		return true
+	}
+	for _, n := range c.memo {
+		if !visit(n) {
+			return errors.New("schema: anyOf refers to itself without an intervening object or array")
+		}
 	}
 	return nil
 }
@@ -472,7 +503,7 @@ func lengthKeyword(v *jv, k, path string) (int, error) {
 	return i, nil
 }
 
-func (c *compiler) fillObject(n *node, v *jv, path string, refDepth int) error {
+func (c *compiler) fillObject(n *node, v *jv, path string) error {
 	n.kind = kDict
 	n.extra = extraIgnore
 	if ap := v.get("additionalProperties"); ap != nil {
@@ -503,7 +534,7 @@ func (c *compiler) fillObject(n *node, v *jv, path string, refDepth int) error {
 					return fmt.Errorf("schema %s: property %q declared twice", path, name)
 				}
 			}
-			pn, err := c.compile(props.vals[i], path+"/properties/"+name, refDepth)
+			pn, err := c.compile(props.vals[i], path+"/properties/"+name, 0)
 			if err != nil {
 				return err
 			}

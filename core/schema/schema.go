@@ -11,6 +11,12 @@
 // Body.Decode parses JSON the way Python's json module does (same error messages and
 // character positions), validates it the way pydantic does, and only then fills the
 // caller's struct with encoding/json.
+//
+// Deliberate differences, where the legacy service would answer 400/500 or hand the
+// handler a value Go cannot hold: NaN/Infinity literals, invalid UTF-8 and nesting
+// deeper than 512 levels are json_invalid; integers outside int64 are int_parsing_size;
+// infinite numbers are finite_number; lone UTF-16 surrogates become U+FFFD. JSON error
+// messages are those of Python 3.13+ (which reports trailing commas explicitly).
 package schema
 
 import (
@@ -60,6 +66,9 @@ func CompileBody(doc []byte, ref string) (*Body, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkLoops(); err != nil {
+		return nil, err
+	}
 	return &Body{Required: true, root: n}, nil
 }
 
@@ -77,16 +86,20 @@ func CompileBodySchema(doc []byte, schemaJSON []byte) (*Body, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkLoops(); err != nil {
+		return nil, err
+	}
 	return &Body{Required: true, root: n}, nil
 }
 
 // Decode validates body and, when it is valid, fills dst (a pointer to a struct with
 // json tags, or nil to validate only). It returns nil when the body is valid.
 //
-// When issues are returned, dst may or may not have been modified and must not be used.
-// Properties absent from the body are never written, so callers pre-fill schema defaults
-// (e.g. role = "admin") in dst before calling Decode. Coerced values (the string "7" for
-// an integer, 5.0 for an integer, "yes" for a boolean) are written in their coerced form.
+// Callers must treat dst as unusable whenever issues are returned: it is only written
+// after validation succeeds, but a value_error from encoding/json can leave it partly
+// filled. Properties absent from the body are never written, so callers pre-fill schema
+// defaults (e.g. role = "admin") in dst before calling Decode. Coerced values (the
+// string "7" or 7.0 for an integer, "yes" for a boolean) are written in coerced form.
 // Integers must fit in int64 and numbers in a finite float64; dst fields should be wide
 // enough (int64, float64) for any schema-valid value, otherwise a "value_error" issue is
 // returned rather than a panic.
@@ -162,6 +175,9 @@ func CompileParam(in, name string, schemaJSON []byte) (*Param, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkLoops(); err != nil {
+		return nil, err
+	}
 	if err := scalarOnly(n, 0); err != nil {
 		return nil, fmt.Errorf("schema: parameter %q: %w", name, err)
 	}
@@ -169,6 +185,8 @@ func CompileParam(in, name string, schemaJSON []byte) (*Param, error) {
 }
 
 // Check returns nil when raw is valid, otherwise the issues (loc [in, name]).
+// An absent required query parameter is the caller's to report, as FastAPI does:
+// loc [in, name], type "missing", msg "Field required", input null.
 //
 // Integer parameters accept what pydantic accepts (" 7 ", "+7", "1_000", "7.00"), so
 // callers must not re-parse raw with strconv.ParseInt; use the same leniency or reject

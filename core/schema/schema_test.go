@@ -373,9 +373,16 @@ func TestParam(t *testing.T) {
 }
 
 func TestCompileRejectsUnsupported(t *testing.T) {
-	doc := []byte(`{"components":{"schemas":{"A":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"}}}}}}`)
-	if _, err := CompileBody(doc, "#/components/schemas/A"); err != nil {
-		t.Errorf("recursive schema: %v", err)
+	doc := []byte(`{"components":{"schemas":{` +
+		`"A":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"}}},` +
+		`"L":{"anyOf":[{"$ref":"#/components/schemas/L"},{"type":"null"}]},` +
+		`"R":{"$ref":"#/components/schemas/R"}}}}`)
+	a, err := CompileBody(doc, "#/components/schemas/A")
+	if err != nil {
+		t.Fatalf("recursive schema: %v", err)
+	}
+	if got := wire(t, a.Decode([]byte(`{"a":{"a":{"a":5}}}`), nil)); got != `[{"loc":["body","a","a","a"],"msg":"Input should be a valid dictionary or object to extract fields from","type":"model_attributes_type","input":5}]` {
+		t.Errorf("recursive schema issues: %s", got)
 	}
 	bad := []string{
 		`{"type":"integer","minimum":1}`,
@@ -390,6 +397,8 @@ func TestCompileRejectsUnsupported(t *testing.T) {
 		`{"type":"string","minLength":-1}`,
 		`{"type":"tuple"}`,
 		`{"properties":{}}`,
+		`{"$ref":"#/components/schemas/L"}`,
+		`{"$ref":"#/components/schemas/R"}`,
 	}
 	for _, s := range bad {
 		if _, err := CompileBodySchema(doc, []byte(s)); err == nil {
@@ -625,5 +634,21 @@ func BenchmarkDecodeTokenVerify(b *testing.B) {
 		if issues := body.Decode(payload, &dst); issues != nil {
 			b.Fatal(issues)
 		}
+	}
+}
+
+func TestParseIntAgreesWithParam(t *testing.T) {
+	p, err := CompileParam("path", "key_id", []byte(`{"type":"integer"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"5", " 5 ", "5.0", "1_0", "+7", "abc", "", "1e3", "99999999999999999999"} {
+		v, ok := ParseInt(raw)
+		if accepted := p.Check(raw) == nil; accepted != ok {
+			t.Errorf("%q: Check accepted=%v, ParseInt ok=%v (%d)", raw, accepted, ok, v)
+		}
+	}
+	if v, _ := ParseInt(" 1_0 "); v != 10 {
+		t.Errorf("ParseInt(\" 1_0 \") = %d", v)
 	}
 }
