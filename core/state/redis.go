@@ -313,7 +313,18 @@ func (r *Redis) Publish(ctx context.Context, channel, message string) error {
 	if err := r.check(channel); err != nil {
 		return err
 	}
+	if r.sharded() {
+		return mapErr(r.c.SPublish(ctx, r.key(channel), message).Err())
+	}
 	return mapErr(r.c.Publish(ctx, r.key(channel), message).Err())
+}
+
+// sharded reports whether Pub/Sub must be sharded (SPUBLISH/SSUBSCRIBE, Redis 7+). go-redis sends a
+// plain PUBLISH on Cluster to any node, and messages entering through different nodes reach
+// subscribers out of order; sharded channels live on their slot's node, so order is kept.
+func (r *Redis) sharded() bool {
+	_, ok := r.c.(*redis.ClusterClient)
+	return ok
 }
 
 // Subscribe implements Store. Messages published while the connection is being re-established are
@@ -322,7 +333,12 @@ func (r *Redis) Subscribe(ctx context.Context, channel string) (<-chan string, f
 	if err := r.check(channel); err != nil {
 		return nil, nil, err
 	}
-	ps := r.c.Subscribe(ctx, r.key(channel))
+	var ps *redis.PubSub
+	if r.sharded() {
+		ps = r.c.SSubscribe(ctx, r.key(channel))
+	} else {
+		ps = r.c.Subscribe(ctx, r.key(channel))
+	}
 	// Waiting for the confirmation guarantees that a Publish after Subscribe returns is seen.
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()

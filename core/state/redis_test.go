@@ -24,8 +24,10 @@ func TestRedisPrefixIsolation(t *testing.T) {
 	if v, err := c.Get(bg, pa+"k").Result(); err != nil || v != "from-a" {
 		t.Fatalf("raw GET %sk = %q, %v", pa, v, err)
 	}
-	if n, err := c.Exists(bg, "k", "s").Result(); err != nil || n != 0 {
-		t.Fatalf("unprefixed keys exist: %d, %v", n, err)
+	for _, k := range []string{"k", "s"} {
+		if n, err := c.Exists(bg, k).Result(); err != nil || n != 0 {
+			t.Fatalf("unprefixed key %q exists: %d, %v", k, n, err)
+		}
 	}
 
 	chB, unsubB, err := b.Subscribe(bg, "revocations")
