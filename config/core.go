@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cast"
 	"github.com/spf13/viper"
 )
 
@@ -67,6 +68,10 @@ type JWT struct {
 	RefreshTTL time.Duration `mapstructure:"refresh_ttl"` // default 168h
 	OfflineTTL time.Duration `mapstructure:"offline_ttl"` // default 72h
 	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat, default 5s
+	// KeysDir holds asymmetric keys "<kid>.pem" (private) and "<kid>.pub.pem" (verify-only),
+	// published at /.well-known/jwks.json; ActiveKID names the signing key. Empty: HS256 only.
+	KeysDir   string `mapstructure:"keys_dir"`
+	ActiveKID string `mapstructure:"active_kid"`
 }
 
 // Secrets holds keys for data sealed at rest.
@@ -124,6 +129,8 @@ var CoreDefaults = Defaults{
 	"jwt.refresh_ttl":           "168h",
 	"jwt.offline_ttl":           "72h",
 	"jwt.leeway":                "5s",
+	"jwt.keys_dir":              "",
+	"jwt.active_kid":            "",
 	"secrets.encryption_key":    "",
 	"mfa.freshness":             "8h",
 	"ratelimit.trusted_proxies": []string{},
@@ -150,7 +157,7 @@ func LoadCore(v *viper.Viper) (Core, error) {
 		target any
 	}{
 		{"server", &c.Server}, {"log", &c.Log}, {"data", &c.Data}, {"database", &c.Database},
-		{"redis", &c.Redis}, {"jwt", &c.JWT}, {"secrets", &c.Secrets}, {"mfa", &c.MFA},
+		{"redis", &c.Redis}, {"jwt", &c.JWT}, {"secrets", &c.Secrets},
 		{"ratelimit", &c.RateLimit}, {"password", &c.Password}, {"bootstrap", &c.Bootstrap},
 	}
 	var errs []error
@@ -158,6 +165,14 @@ func LoadCore(v *viper.Viper) (Core, error) {
 		if err := Decode(v, s.key, s.target); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// The mfa section is shared: the core owns mfa.freshness, the mfa module its other keys
+	// (mfa.issuer). A strict decode of the whole section would reject the module's keys, so
+	// the core reads only its own; unknown keys are still caught by config.Load.
+	if d, err := cast.ToDurationE(v.Get("mfa.freshness")); err != nil {
+		errs = append(errs, fmt.Errorf("config mfa: freshness: %w", err))
+	} else {
+		c.MFA.Freshness = d
 	}
 	c.RateLimit.TrustedProxies = StringSlice(v, "ratelimit.trusted_proxies")
 	if len(errs) == 0 {
@@ -205,8 +220,11 @@ func (c Core) validate() []error {
 	if c.JWT.Secret != "" && len(c.JWT.Secret) < 32 {
 		bad("jwt.secret: must be at least 32 bytes, got %d", len(c.JWT.Secret))
 	}
-	if c.UsesPostgres() && c.JWT.Secret == "" {
-		bad("jwt.secret: required with PostgreSQL (replicas must share it); set CASHLESS_AUTH_JWT_SECRET")
+	if c.UsesPostgres() && c.JWT.Secret == "" && c.JWT.ActiveKID == "" {
+		bad("jwt.secret: required with PostgreSQL unless jwt.active_kid signs (replicas must share it); set CASHLESS_AUTH_JWT_SECRET")
+	}
+	if c.JWT.ActiveKID != "" && c.JWT.KeysDir == "" {
+		bad("jwt.active_kid: needs jwt.keys_dir")
 	}
 	if c.Secrets.EncryptionKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.Secrets.EncryptionKey); err != nil || len(k) != 32 {

@@ -267,7 +267,15 @@ func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) ratelimit.Limi
 }
 
 func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service, error) {
-	return tokens.New(tokens.Config{Secret: s.JWT, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued})
+	tc := tokens.Config{Secret: s.JWT, ActiveKID: cfg.JWT.ActiveKID, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued}
+	if cfg.JWT.KeysDir != "" {
+		keys, err := tokens.LoadKeysDir(cfg.JWT.KeysDir)
+		if err != nil {
+			return nil, err
+		}
+		tc.Keys = keys
+	}
+	return tokens.New(tc)
 }
 
 func newHasher(cfg config.Core) *passwords.Hasher {

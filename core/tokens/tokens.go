@@ -39,6 +39,8 @@ type Claims struct {
 	EventID       *int64 `json:"event_id,omitempty"`
 	DeviceID      *int64 `json:"device_id,omitempty"`
 	MFAVerifiedAt *int64 `json:"mfa_verified_at,omitempty"`
+	// OperatorID is the operator a device's offline token was issued under.
+	OperatorID *int64 `json:"operator_id,omitempty"`
 	// Session names the login session (refresh family) an access or refresh token belongs
 	// to, so revoking the session revokes both.
 	Session string `json:"sid,omitempty"`
@@ -68,11 +70,17 @@ func (c *Claims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimStrin
 
 // Config pins the signing key and the checks.
 type Config struct {
-	Secret   []byte
-	Issuer   string
-	Audience string
-	Leeway   time.Duration
-	OnIssue  func(tokenType string) // observability hook, may be nil
+	// Secret is the HS256 key (the default, compatible with the legacy service). Tokens without
+	// a kid are HS256 and verify only with it; empty disables HS256.
+	Secret []byte
+	// Keys is the asymmetric keyring; ActiveKID names the key that signs. Without ActiveKID the
+	// service signs HS256 and the keyring only verifies.
+	Keys      []Key
+	ActiveKID string
+	Issuer    string
+	Audience  string
+	Leeway    time.Duration
+	OnIssue   func(tokenType string) // observability hook, may be nil
 }
 
 // Service signs and verifies tokens. It is safe for concurrent use.
@@ -80,16 +88,40 @@ type Service struct {
 	cfg    Config
 	parser *jwt.Parser
 	now    func() time.Time
+	byKID  map[string]Key
+	signer *Key // nil: HS256 with cfg.Secret
+	jwks   []byte
 }
 
-// New builds a Service; the secret must be at least 32 bytes.
+// New builds a Service. The HS256 secret, when given, must be at least 32 bytes.
 func New(cfg Config) (*Service, error) {
-	if len(cfg.Secret) < 32 {
+	if len(cfg.Secret) > 0 && len(cfg.Secret) < 32 {
 		return nil, fmt.Errorf("tokens: secret must be at least 32 bytes, got %d", len(cfg.Secret))
 	}
-	s := &Service{cfg: cfg, now: time.Now}
+	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(cfg.Keys)}
+	algs := map[string]bool{}
+	if len(cfg.Secret) > 0 {
+		algs[jwt.SigningMethodHS256.Alg()] = true
+	}
+	for _, k := range cfg.Keys {
+		s.byKID[k.ID] = k
+		algs[k.Method.Alg()] = true
+	}
+	if cfg.ActiveKID != "" {
+		k, ok := s.byKID[cfg.ActiveKID]
+		if !ok || k.Private == nil {
+			return nil, fmt.Errorf("tokens: active kid %q has no private key in the keyring", cfg.ActiveKID)
+		}
+		s.signer = &k
+	} else if len(cfg.Secret) == 0 {
+		return nil, errors.New("tokens: no signing key: set the HS256 secret or an active kid")
+	}
+	valid := make([]string, 0, len(algs))
+	for a := range algs {
+		valid = append(valid, a)
+	}
 	s.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(valid),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithLeeway(cfg.Leeway),
@@ -115,7 +147,15 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
+	var tok string
+	var err error
+	if s.signer != nil {
+		t := jwt.NewWithClaims(s.signer.Method, &c)
+		t.Header["kid"] = s.signer.ID
+		tok, err = t.SignedString(s.signer.Private)
+	} else {
+		tok, err = jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
+	}
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("tokens: sign: %w", err)
 	}
@@ -145,7 +185,20 @@ func (s *Service) Verify(token string, types ...string) (*Claims, error) {
 	return &c, nil
 }
 
+// key pins the algorithm to the key: a kid selects a keyring key and the token must use that
+// key's algorithm; no kid means HS256 with the secret. An RS256 public key can therefore never
+// be used as an HMAC secret (the classic algorithm-confusion attack).
 func (s *Service) key(t *jwt.Token) (any, error) {
+	if kid, ok := t.Header["kid"].(string); ok && kid != "" {
+		k, found := s.byKID[kid]
+		if !found || t.Method.Alg() != k.Method.Alg() {
+			return nil, ErrInvalid
+		}
+		return k.Public, nil
+	}
+	if len(s.cfg.Secret) == 0 || t.Method.Alg() != jwt.SigningMethodHS256.Alg() {
+		return nil, ErrInvalid
+	}
 	return s.cfg.Secret, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/router"
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/core/tokens"
 )
 
 // Params are the system routes' dependencies.
@@ -25,6 +26,7 @@ type Params struct {
 	State   state.Store
 	Ready   *core.Readiness
 	Metrics *metrics.Metrics
+	Tokens  *tokens.Service
 }
 
 // NewRoutes lists the probes and the document.
@@ -33,6 +35,7 @@ func NewRoutes(p Params) []router.Route {
 		{Name: "system.health", Method: http.MethodGet, Path: "/health", OperationID: "health_health_get", Limit: router.NoLimit, Handler: health},
 		{Name: "system.ready", Method: http.MethodGet, Path: "/ready", Undocumented: true, Limit: router.NoLimit, Handler: ready(p)},
 		{Name: "system.metrics", Method: http.MethodGet, Path: "/metrics", Undocumented: true, Limit: router.NoLimit, Handler: scrape(p.Metrics)},
+		{Name: "system.jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Undocumented: true, Limit: "600/minute", Handler: jwks(p.Tokens)},
 		{Name: "system.openapi", Method: http.MethodGet, Path: "/openapi.json", Undocumented: true, Limit: "60/minute", Handler: document(p.Doc)},
 	}
 }
@@ -77,6 +80,17 @@ func scrape(m *metrics.Metrics) httpx.HandlerFunc {
 	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 	return func(w http.ResponseWriter, r *http.Request) error {
 		h.ServeHTTP(w, r)
+		return nil
+	}
+}
+
+// jwks publishes the public keys so services can verify tokens locally; caches may keep it a
+// few minutes, which is why a new key is published before it signs (docs/operations.md).
+func jwks(t *tokens.Service) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(t.JWKS())
 		return nil
 	}
 }
