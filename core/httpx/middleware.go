@@ -93,7 +93,7 @@ func Recover(log *zap.Logger) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
 				if p := recover(); p != nil {
-					if p == http.ErrAbortHandler {
+					if p == http.ErrAbortHandler { //nolint:errorlint // recover() returns the sentinel itself
 						panic(p)
 					}
 					log.Error("panic serving request", zap.Any("panic", p), zap.String("request_id", RequestID(r.Context())), zap.Stack("stack"))

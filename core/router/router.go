@@ -125,7 +125,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 	default:
 		r, err := ratelimit.ParseRule(rule)
 		if err != nil {
-			return nil, fmt.Errorf("route %s: rate limit %q: %v", rt.Name, rule, err)
+			return nil, fmt.Errorf("route %s: rate limit %q: %w", rt.Name, rule, err)
 		}
 		c.Rule = &r
 	}
@@ -142,7 +142,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 	if op.Body != nil {
 		b, err := schema.CompileBodySchema(op.Doc, op.Body)
 		if err != nil {
-			return nil, fmt.Errorf("route %s: request schema: %v", rt.Name, err)
+			return nil, fmt.Errorf("route %s: request schema: %w", rt.Name, err)
 		}
 		c.info.Body = b
 	}
@@ -152,7 +152,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 		}
 		pc, err := schema.CompileParam(p.In, p.Name, p.Schema)
 		if err != nil {
-			return nil, fmt.Errorf("route %s: parameter %s: %v", rt.Name, p.Name, err)
+			return nil, fmt.Errorf("route %s: parameter %s: %w", rt.Name, p.Name, err)
 		}
 		c.params = append(c.params, &compiledParam{name: p.Name, check: pc})
 	}

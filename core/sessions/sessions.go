@@ -92,8 +92,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		return Pair{}, ErrRevoked
 	}
 	if current != c.ID {
-		s.revoke(ctx, c.Role, c.Subject, c.Session)
-		return Pair{}, ErrReuse
+		return Pair{}, s.theft(ctx, c)
 	}
 	p := Principal{Subject: c.Subject, Role: c.Role, EventID: c.EventID, MFAVerifiedAt: c.MFAVerifiedAt}
 	pair, next, err := s.issue(p, c.Session)
@@ -106,8 +105,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 	}
 	if !swapped {
 		// Another request spent this token between our read and our swap: same as reuse.
-		s.revoke(ctx, c.Role, c.Subject, c.Session)
-		return Pair{}, ErrReuse
+		return Pair{}, s.theft(ctx, c)
 	}
 	return pair, nil
 }
@@ -161,6 +159,24 @@ func (s *Service) Active(ctx context.Context, c *tokens.Claims) (bool, error) {
 	}
 	return true, nil
 }
+
+// theft revokes the session of a reused refresh token. If the revocation itself fails, the
+// caller must see that failure (a 503), not a plain 401 that hides a session still alive.
+func (s *Service) theft(ctx context.Context, c *tokens.Claims) error {
+	if err := s.revoke(ctx, c.Role, c.Subject, c.Session); err != nil {
+		return err
+	}
+	return &ReuseError{Subject: c.Subject, Role: c.Role}
+}
+
+// ReuseError reports a reused refresh token; it matches ErrReuse and names the principal, for
+// the audit log.
+type ReuseError struct{ Subject, Role string }
+
+func (e *ReuseError) Error() string { return ErrReuse.Error() }
+
+// Is makes errors.Is(err, ErrReuse) hold.
+func (e *ReuseError) Is(target error) bool { return target == ErrReuse }
 
 // AccessTTL is the access-token lifetime, the contract's expires_in.
 func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }

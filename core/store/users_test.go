@@ -81,7 +81,7 @@ func TestUsersCountAndPassword(t *testing.T) {
 		clock.Add(time.Hour)
 		noErr(t, users.UpdatePasswordHash(ctx, a, "new-hash"))
 		u := must(users.ByID(ctx, a))(t)
-		if u.PasswordHash != "new-hash" || u.UpdatedAt != clock.Now() || u.CreatedAt == u.UpdatedAt {
+		if u.PasswordHash != "new-hash" || !u.UpdatedAt.Equal(clock.Now()) || u.CreatedAt.Equal(u.UpdatedAt) {
 			t.Fatalf("after UpdatePasswordHash: %+v", u)
 		}
 		wantErr(t, users.UpdatePasswordHash(ctx, a+1000, "h"), store.ErrNotFound)

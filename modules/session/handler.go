@@ -59,7 +59,12 @@ func (h handlers) refresh(w http.ResponseWriter, r *http.Request) error {
 		httpx.WriteJSON(w, http.StatusOK, pair)
 		return nil
 	case errors.Is(err, sessions.ErrReuse):
-		h.Audit.Record(r.Context(), audit.Event{Name: "refresh.reuse_detected", Outcome: audit.Blocked, Reason: "session_revoked"})
+		ev := audit.Event{Name: "refresh.reuse_detected", Outcome: audit.Blocked, Reason: "session_revoked"}
+		var re *sessions.ReuseError
+		if errors.As(err, &re) {
+			ev.Actor = re.Role + ":" + re.Subject
+		}
+		h.Audit.Record(r.Context(), ev)
 		return httpx.Unauthorized("Refresh token reuse detected; session revoked")
 	case isTokenError(err):
 		return httpx.Unauthorized(msgBadRefresh)
