@@ -4,7 +4,15 @@ package modules
 
 import (
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/modules/apikeys"
+	"github.com/cashlessmedia/cashless-auth/modules/device"
+	"github.com/cashlessmedia/cashless-auth/modules/firebase"
+	"github.com/cashlessmedia/cashless-auth/modules/mfa"
+	"github.com/cashlessmedia/cashless-auth/modules/offline"
+	"github.com/cashlessmedia/cashless-auth/modules/operatortoken"
 	"github.com/cashlessmedia/cashless-auth/modules/password"
+	"github.com/cashlessmedia/cashless-auth/modules/passwordreset"
+	"github.com/cashlessmedia/cashless-auth/modules/phoneotp"
 	"github.com/cashlessmedia/cashless-auth/modules/session"
 	"github.com/cashlessmedia/cashless-auth/modules/system"
 )
@@ -15,5 +23,13 @@ func All() []core.Plugin {
 		system.Plugin,
 		session.Plugin,
 		password.Plugin,
+		phoneotp.Plugin,
+		firebase.Plugin,
+		mfa.Plugin,
+		passwordreset.Plugin,
+		apikeys.Plugin,
+		offline.Plugin,
+		device.Plugin,
+		operatortoken.Plugin,
 	}
 }

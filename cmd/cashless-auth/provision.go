@@ -97,8 +97,34 @@ func usersCmd(g *globals) *cobra.Command {
 	f.StringVar(&role, "role", "admin", "admin, operator or network_manager")
 	f.Int64Var(&eventID, "event-id", 0, "event the account is bound to (operators, network managers)")
 	f.IntVar(&mode, "mode", 0, "legacy operator mode (see POST /devices/operator-token)")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, revokeSessionCmd(g))
 	return cmd
+}
+
+// revokeSessionCmd clears a user's legacy operator session token: it stops verifying at once
+// and the next POST /devices/operator-token issues a new one.
+func revokeSessionCmd(g *globals) *cobra.Command {
+	var id int64
+	revoke := &cobra.Command{
+		Use: "revoke-session", Short: "Revoke a user's operator session token; prints {\"id\": N}", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("id") {
+				return errors.New("--id is required")
+			}
+			return withStore(cmd.Context(), g, func(db *store.DB) error {
+				err := store.NewUsers(db).ClearSessionToken(cmd.Context(), id)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("user %d does not exist", id)
+				}
+				if err != nil {
+					return err
+				}
+				return printID(cmd.OutOrStdout(), id)
+			})
+		},
+	}
+	revoke.Flags().Int64Var(&id, "id", 0, "user id")
+	return revoke
 }
 
 func devicesCmd(g *globals) *cobra.Command {
@@ -138,8 +164,34 @@ func devicesCmd(g *globals) *cobra.Command {
 	f.StringVar(&mac, "mac", "", "MAC address (any case, separators : - . or none)")
 	f.StringVar(&name, "name", "", "display name")
 	f.Int64Var(&operatorID, "operator-id", 0, "operator associated with the device")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, archiveDeviceCmd(g))
 	return cmd
+}
+
+// archiveDeviceCmd retires a device: it can no longer log in or get tokens; its MAC stays
+// taken at its event.
+func archiveDeviceCmd(g *globals) *cobra.Command {
+	var id int64
+	archive := &cobra.Command{
+		Use: "archive", Short: "Archive a device; prints {\"id\": N}", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("id") {
+				return errors.New("--id is required")
+			}
+			return withStore(cmd.Context(), g, func(db *store.DB) error {
+				err := store.NewDevices(db).Archive(cmd.Context(), id)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("device %d does not exist", id)
+				}
+				if err != nil {
+					return err
+				}
+				return printID(cmd.OutOrStdout(), id)
+			})
+		},
+	}
+	archive.Flags().Int64Var(&id, "id", 0, "device id")
+	return archive
 }
 
 func withStore(ctx context.Context, g *globals, fn func(*store.DB) error) error {

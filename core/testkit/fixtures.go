@@ -34,6 +34,20 @@ func (e *Env) Event(t testing.TB, name string) int64 {
 	return id
 }
 
+// Device registers a POS device for eventID; mac is normalised as the CLI does.
+func (e *Env) Device(t testing.TB, eventID int64, mac, name string, operatorID *int64) int64 {
+	t.Helper()
+	norm, ok := store.NormalizeMAC(mac)
+	if !ok {
+		t.Fatalf("device fixture: %q is not a MAC address", mac)
+	}
+	id, err := store.NewDevices(e.DB).Create(context.Background(), store.NewDevice{EventID: eventID, MAC: norm, Name: name, OperatorID: operatorID})
+	if err != nil {
+		t.Fatalf("create device %s: %v", mac, err)
+	}
+	return id
+}
+
 // Login logs a staff user in and returns the token pair; the test fails unless it is a 200.
 func (e *Env) Login(t testing.TB, email, password, role string) (access, refresh string) {
 	t.Helper()
