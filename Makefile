@@ -1,0 +1,114 @@
+# cashless-auth — GNU make. `make help` lists the targets.
+#
+# Pinned tools live outside the clone, under
+# $(CASHLESS_AUTH_TOOLS) (default ~/.cache/cashless-auth), see scripts/tools.sh.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+GO ?= go
+PKGS ?= ./...
+TEST_TIMEOUT ?= 30m
+# Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestLogin -v'
+TESTFLAGS ?=
+# Extra arguments for `make run`, e.g. make run ARGS='--config dev.yaml'
+ARGS ?=
+
+BINARY := bin/cashless-auth
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# The tool cache's bin dir(s) come first on PATH for every recipe.
+export CASHLESS_AUTH_TOOLS ?= $(HOME)/.cache/cashless-auth
+export PATH := $(shell CASHLESS_AUTH_TOOLS='$(CASHLESS_AUTH_TOOLS)' bash scripts/tools.sh path):$(PATH)
+
+# Pinned tools installed by `make tools`. Add firebase/helm here when needed.
+TOOLS := golangci-lint mailpit
+TOOLS += firebase
+
+# ---- `make test` hooks -------------------------------------------------------
+# Everything `make test` needs before `go vet`, in this order (make -j1).
+# Adding a dependency is ONE line here. For every `<name>-start` target listed,
+# `scripts/services.sh <name>-stop` runs after `go test`, pass or fail, so a
+# background service is a pair of services.sh subcommands plus a make target:
+#   TEST_DEPS += mailpit-start             # SMTP sink for password-reset tests
+#   TEST_DEPS += firebase-emulator-start   # Firebase Auth emulator
+TEST_DEPS := services lint-tools
+TEST_DEPS += mailpit-start
+TEST_DEPS += firebase-emulator-start
+TEST_STOP = $(patsubst %-start,%-stop,$(filter %-start,$(TEST_DEPS)))
+TEST_TRAP = $(if $(strip $(TEST_STOP)),trap 'bash scripts/services.sh $(TEST_STOP) || true' EXIT; )
+# Environment for `go test` (e.g. FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099).
+TEST_ENV :=
+TEST_ENV += FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
+# -----------------------------------------------------------------------------
+
+.PHONY: help test test-deps test-short vet lint lint-tools fmt build run bench \
+	tools services mailpit-start mailpit-stop clean
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+# One shell, so that the stop hooks run however vet, lint or the tests end;
+# `&&` stops at the first failing step and its status is make's.
+test: test-deps ## whole suite: services, vet, lint, go test (what CI runs)
+	$(TEST_TRAP)$(GO) vet $(PKGS) && \
+	golangci-lint run $(PKGS) && \
+	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
+	$(MAKE) --no-print-directory chart-check
+
+test-deps: $(TEST_DEPS) ## start services and install tools `make test` needs
+
+test-short: ## unit tests only, no services (go test -short)
+	$(GO) test -short $(TESTFLAGS) $(PKGS)
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+lint: lint-tools ## golangci-lint (config: .golangci.yml)
+	golangci-lint run $(PKGS)
+
+lint-tools:
+	bash scripts/tools.sh golangci-lint
+
+fmt: lint-tools ## rewrite files with gofmt -s and goimports
+	golangci-lint fmt $(PKGS)
+
+build: ## static binary bin/cashless-auth
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/cashless-auth
+
+run: ## go run ./cmd/cashless-auth serve
+	$(GO) run ./cmd/cashless-auth serve $(ARGS)
+
+bench: ## benchmarks (placeholder)
+	@echo "see docs/performance.md"
+
+tools: ## install the pinned tools into the cache
+	bash scripts/tools.sh $(TOOLS)
+
+services: ## make sure PostgreSQL and Redis answer (start local ones if down)
+	bash scripts/services.sh ensure
+
+mailpit-start: ## start mailpit on 127.0.0.1:1025 (SMTP) / :8025 (API)
+	bash scripts/services.sh mailpit-start
+
+mailpit-stop: ## stop mailpit started by mailpit-start
+	bash scripts/services.sh mailpit-stop
+
+.PHONY: firebase-emulator-start firebase-emulator-stop
+firebase-emulator-start: ## start the Firebase Auth emulator on 127.0.0.1:9099
+	bash scripts/services.sh firebase-emulator-start
+
+firebase-emulator-stop: ## stop the emulator started by firebase-emulator-start
+	bash scripts/services.sh firebase-emulator-stop
+
+.PHONY: chart-check
+chart-check: ## helm lint/template + offline schema validation + config load, per tenant (scripts/chart.sh)
+	bash scripts/chart.sh check
+
+clean: ## remove build outputs
+	rm -rf bin/ coverage.out *.prof
