@@ -89,6 +89,10 @@ type RateLimit struct {
 	TrustedProxies []string `mapstructure:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
 	// Routes overrides a route's limit by route name, e.g. ratelimit.routes.password.login: "20/minute".
 	Routes map[string]any `mapstructure:"routes"`
+	// BatchedRoutes decide locally and merge into Redis every BatchInterval instead of a round
+	// trip per request (hot, generous limits only). Default: session.verify.
+	BatchedRoutes []string      `mapstructure:"batched_routes"`
+	BatchInterval time.Duration `mapstructure:"batch_interval"` // default 100ms
 }
 
 // Password tunes hashing and the per-account lock.
@@ -134,6 +138,8 @@ var CoreDefaults = Defaults{
 	"secrets.encryption_key":    "",
 	"mfa.freshness":             "8h",
 	"ratelimit.trusted_proxies": []string{},
+	"ratelimit.batched_routes":  []string{"session.verify"},
+	"ratelimit.batch_interval":  "100ms",
 	"password.argon2_memory":    19456,
 	"password.argon2_time":      2,
 	"password.argon2_threads":   1,
@@ -175,6 +181,7 @@ func LoadCore(v *viper.Viper) (Core, error) {
 		c.MFA.Freshness = d
 	}
 	c.RateLimit.TrustedProxies = StringSlice(v, "ratelimit.trusted_proxies")
+	c.RateLimit.BatchedRoutes = StringSlice(v, "ratelimit.batched_routes")
 	if len(errs) == 0 {
 		errs = append(errs, c.validate()...)
 	}
@@ -257,6 +264,9 @@ func (c Core) validate() []error {
 	}
 	if c.Password.Argon2Memory < 19456 || c.Password.Argon2Time < 1 || c.Password.Argon2Threads < 1 {
 		bad("password.argon2_*: below the OWASP minimum (memory 19456 KiB, time 2, threads 1)")
+	}
+	if c.RateLimit.BatchInterval < time.Millisecond || c.RateLimit.BatchInterval > 10*time.Second {
+		bad("ratelimit.batch_interval: must be between 1ms and 10s")
 	}
 	if c.Password.Workers < 0 {
 		bad("password.workers: must be ≥ 0 (0 = one per CPU)")

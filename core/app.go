@@ -259,11 +259,21 @@ func openState(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (state.Store, 
 	return st, redisClient{c}, nil
 }
 
-func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) ratelimit.Limiter {
-	if rc.UniversalClient != nil {
-		return ratelimit.NewRedis(rc.UniversalClient, cfg.Redis.Prefix)
+// Limiters are the exact shared limiter and, with Redis, the batched one for hot routes.
+type Limiters struct {
+	Exact   ratelimit.Limiter
+	Batched ratelimit.Limiter // nil without Redis: in-process limits are already local
+}
+
+func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) (ratelimit.Limiter, Limiters) {
+	if rc.UniversalClient == nil {
+		m := ratelimit.NewMemory()
+		return m, Limiters{Exact: m}
 	}
-	return ratelimit.NewMemory()
+	exact := ratelimit.NewRedis(rc.UniversalClient, cfg.Redis.Prefix)
+	batched := ratelimit.NewBatched(ratelimit.NewRedisWindows(rc.UniversalClient, cfg.Redis.Prefix), cfg.RateLimit.BatchInterval)
+	lc.Append(fx.StopHook(batched.Close))
+	return exact, Limiters{Exact: exact, Batched: batched}
 }
 
 func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service, error) {

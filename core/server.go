@@ -33,22 +33,24 @@ type Handler struct {
 
 type handlerParams struct {
 	fx.In
-	Routes  []router.Route `group:"routes"`
-	Cfg     config.Core
-	V       *viper.Viper
-	Doc     *openapi.Document
-	Limiter ratelimit.Limiter
-	Log     *zap.Logger
-	Metrics *metrics.Metrics
-	Audit   *audit.Log
+	Routes   []router.Route `group:"routes"`
+	Cfg      config.Core
+	V        *viper.Viper
+	Doc      *openapi.Document
+	Limiters Limiters
+	Log      *zap.Logger
+	Metrics  *metrics.Metrics
+	Audit    *audit.Log
 }
 
 func newHandler(p handlerParams) (*Handler, error) {
 	mux, compiled, err := router.Build(p.Routes, router.Options{
-		Doc:      p.Doc,
-		Limiter:  p.Limiter,
-		Override: func(name string) string { return p.V.GetString("ratelimit.routes." + name) },
-		Log:      p.Log.Named("http"),
+		Doc:           p.Doc,
+		Limiter:       p.Limiters.Exact,
+		Batched:       p.Limiters.Batched,
+		BatchedRoutes: set(p.Cfg.RateLimit.BatchedRoutes),
+		Override:      func(name string) string { return p.V.GetString("ratelimit.routes." + name) },
+		Log:           p.Log.Named("http"),
 		OnLimited: func(r *http.Request, route string) {
 			p.Metrics.RateLimited.WithLabelValues(route).Inc()
 			p.Audit.Record(r.Context(), audit.Event{Name: "rate_limit.blocked", Outcome: audit.Blocked, Target: route})
@@ -140,4 +142,12 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg config.Core, h *Handler, r
 		},
 	})
 	return s
+}
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
