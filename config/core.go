@@ -57,6 +57,10 @@ type Database struct {
 type Redis struct {
 	URL    string `mapstructure:"url"`    // "" = in-process state (single replica only)
 	Prefix string `mapstructure:"prefix"` // key prefix, default "cashless-auth:"; one per tenant sharing a server
+	// CacheTTL bounds how long a replica trusts a cached "session alive" or API key without
+	// asking again. Revocations are pushed at once; this only bounds a push lost in a Redis
+	// reconnect. Default 2s; 0 disables the caches.
+	CacheTTL time.Duration `mapstructure:"cache_ttl"`
 }
 
 // JWT pins how tokens are signed and checked.
@@ -126,6 +130,7 @@ var CoreDefaults = Defaults{
 	"database.url":              "",
 	"redis.url":                 "",
 	"redis.prefix":              "cashless-auth:",
+	"redis.cache_ttl":           "2s",
 	"jwt.secret":                "",
 	"jwt.issuer":                "cashless-auth",
 	"jwt.audience":              "cashless-platform",
@@ -223,6 +228,9 @@ func (c Core) validate() []error {
 	}
 	if r := strings.ToLower(c.Redis.URL); r != "" && !strings.HasPrefix(r, "redis") {
 		bad("redis.url: must be empty (in-process state) or a redis://, rediss://, redis+cluster:// or redis+sentinel:// URL")
+	}
+	if c.Redis.CacheTTL < 0 || c.Redis.CacheTTL > time.Minute {
+		bad("redis.cache_ttl: must be between 0 and 1m")
 	}
 	if c.JWT.Secret != "" && len(c.JWT.Secret) < 32 {
 		bad("jwt.secret: must be at least 32 bytes, got %d", len(c.JWT.Secret))

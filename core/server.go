@@ -39,6 +39,7 @@ type handlerParams struct {
 	Doc      *openapi.Document
 	Limiters Limiters
 	Log      *zap.Logger
+	Access   AccessLogger
 	Metrics  *metrics.Metrics
 	Audit    *audit.Log
 }
@@ -67,7 +68,7 @@ func newHandler(p handlerParams) (*Handler, error) {
 		httpx.Recover(p.Log.Named("http")),
 		httpx.RequestIDs(),
 		httpx.ClientIPs(proxies.ClientIP),
-		httpx.AccessLog(p.Log.Named("access"), func(route, method string, status int, d time.Duration) {
+		httpx.AccessLog(p.Access.Logger, func(route, method string, status int, d time.Duration) {
 			p.Metrics.Requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 			p.Metrics.Latency.WithLabelValues(route, method).Observe(d.Seconds())
 		}),

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -54,14 +56,23 @@ func RequestIDs() Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get("X-Request-ID")
 			if !validRequestID(id) {
-				var b [12]byte
-				_, _ = rand.Read(b[:])
-				id = hex.EncodeToString(b[:])
+				id = newRequestID()
 			}
 			w.Header().Set("X-Request-ID", id)
 			next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
 		})
 	}
+}
+
+// Request ids are a random per-process prefix and a counter: unique across replicas without
+// reading the system's random source on every request.
+var (
+	ridPrefix  = func() string { var b [6]byte; _, _ = rand.Read(b[:]); return hex.EncodeToString(b[:]) + "-" }()
+	ridCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	return ridPrefix + strconv.FormatUint(ridCounter.Add(1), 36)
 }
 
 // validRequestID accepts short printable ids only, so a client cannot inject log lines.

@@ -7,7 +7,11 @@ package revocation
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"hash/maphash"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +32,15 @@ type Cache[V any] struct {
 	gen    atomic.Uint64
 	cancel func()
 	wg     sync.WaitGroup
+
+	waitMu  sync.Mutex
+	waiting map[string]chan struct{} // nonces of our own revocations in flight
+	nonce   atomic.Uint64
+	id      string // tells this cache's nonces from other replicas'
 }
+
+// echoWait bounds how long Revoke waits for its own message to come back.
+const echoWait = 250 * time.Millisecond
 
 type shard[V any] struct {
 	mu sync.RWMutex
@@ -42,7 +54,7 @@ type entry[V any] struct {
 
 // New builds a Cache whose revocations travel on channel; Start subscribes.
 func New[V any](st state.Store, channel string, ttl time.Duration) *Cache[V] {
-	c := &Cache[V]{st: st, channel: channel, ttl: ttl, now: time.Now, seed: maphash.MakeSeed()}
+	c := &Cache[V]{st: st, channel: channel, ttl: ttl, now: time.Now, seed: maphash.MakeSeed(), waiting: map[string]chan struct{}{}, id: randomID()}
 	for i := range c.shards {
 		c.shards[i].m = map[string]entry[V]{}
 	}
@@ -63,13 +75,20 @@ func (c *Cache[V]) Start(ctx context.Context) error {
 		defer tick.Stop()
 		for {
 			select {
-			case key, ok := <-msgs:
+			case msg, ok := <-msgs:
 				if !ok {
 					// The subscription ended (store closing): stop trusting the cache.
 					c.Clear()
 					return
 				}
+				key, nonce, _ := strings.Cut(msg, "\n")
 				c.drop(key)
+				c.waitMu.Lock()
+				if ch, mine := c.waiting[nonce]; mine {
+					close(ch)
+					delete(c.waiting, nonce)
+				}
+				c.waitMu.Unlock()
 			case <-tick.C:
 				for i := range c.shards {
 					c.sweep(&c.shards[i])
@@ -95,6 +114,9 @@ func (c *Cache[V]) shard(key string) *shard[V] {
 // Load returns the cached value of key or fetches it. fetch reports found=false for an
 // unknown or revoked key; negative answers are not cached, so a new key works at once.
 func (c *Cache[V]) Load(ctx context.Context, key string, fetch func(context.Context) (V, bool, error)) (V, bool, error) {
+	if c.ttl <= 0 {
+		return fetch(ctx)
+	}
 	now := c.now().UnixNano()
 	sh := c.shard(key)
 	sh.mu.RLock()
@@ -116,10 +138,36 @@ func (c *Cache[V]) Load(ctx context.Context, key string, fetch func(context.Cont
 	return v, true, nil
 }
 
-// Revoke forgets key here at once and tells every replica.
+// Revoke forgets key here at once and tells every replica. It returns once its own message
+// has come back through the store (or after a short bound): the store hands a message to all
+// subscribers at once, so by then the other replicas hold it too, and a client that saw the
+// revocation succeed finds it in force everywhere.
 func (c *Cache[V]) Revoke(ctx context.Context, key string) error {
 	c.drop(key)
-	return c.st.Publish(ctx, c.channel, key)
+	if c.cancel == nil {
+		return c.st.Publish(ctx, c.channel, key)
+	}
+	nonce := strconv.FormatUint(c.nonce.Add(1), 36) + "." + c.id
+	ch := make(chan struct{})
+	c.waitMu.Lock()
+	c.waiting[nonce] = ch
+	c.waitMu.Unlock()
+	defer func() {
+		c.waitMu.Lock()
+		delete(c.waiting, nonce)
+		c.waitMu.Unlock()
+	}()
+	if err := c.st.Publish(ctx, c.channel, key+"\n"+nonce); err != nil {
+		return err
+	}
+	t := time.NewTimer(echoWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 // Clear forgets everything.
@@ -151,4 +199,10 @@ func (c *Cache[V]) sweep(sh *shard[V]) {
 		}
 	}
 	sh.mu.Unlock()
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cashlessmedia/cashless-auth/core/revocation"
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/tokens"
 )
@@ -46,11 +47,14 @@ type Service struct {
 	tok *tokens.Service
 	st  state.Store
 	cfg Config
+	// alive caches "this session exists" for access-token checks, the hot path of
+	// /tokens/verify and every bearer guard; revocations are pushed to every replica.
+	alive *revocation.Cache[struct{}]
 }
 
-// New builds a Service.
-func New(tok *tokens.Service, st state.Store, cfg Config) *Service {
-	return &Service{tok: tok, st: st, cfg: cfg}
+// New builds a Service. alive may be nil (no caching).
+func New(tok *tokens.Service, st state.Store, cfg Config, alive *revocation.Cache[struct{}]) *Service {
+	return &Service{tok: tok, st: st, cfg: cfg, alive: alive}
 }
 
 func sessionKey(sid string) string { return "sess:" + sid }
@@ -137,6 +141,23 @@ func (s *Service) RevokeSubject(ctx context.Context, role, sub string) error {
 	if err := s.st.Del(ctx, keys...); err != nil {
 		return fmt.Errorf("sessions: revoke: %w", err)
 	}
+	for _, sid := range sids {
+		if err := s.forget(ctx, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forget pushes a revocation to every replica's cache, after the store no longer has the
+// session, so no replica can re-cache it.
+func (s *Service) forget(ctx context.Context, sid string) error {
+	if s.alive == nil {
+		return nil
+	}
+	if err := s.alive.Revoke(ctx, sid); err != nil {
+		return fmt.Errorf("sessions: push revocation: %w", err)
+	}
 	return nil
 }
 
@@ -146,6 +167,16 @@ func (s *Service) RevokeSubject(ctx context.Context, role, sub string) error {
 func (s *Service) Active(ctx context.Context, c *tokens.Claims) (bool, error) {
 	if c.Session == "" {
 		return c.Type == tokens.TypeOffline, nil
+	}
+	if c.Type == tokens.TypeAccess && s.alive != nil {
+		_, ok, err := s.alive.Load(ctx, c.Session, func(ctx context.Context) (struct{}, bool, error) {
+			_, ok, err := s.st.Get(ctx, sessionKey(c.Session))
+			return struct{}{}, ok, err
+		})
+		if err != nil {
+			return false, fmt.Errorf("sessions: load session: %w", err)
+		}
+		return ok, nil
 	}
 	current, ok, err := s.st.Get(ctx, sessionKey(c.Session))
 	if err != nil {
@@ -188,7 +219,7 @@ func (s *Service) revoke(ctx context.Context, role, sub, sid string) error {
 	if err := s.st.SRem(ctx, subjectKey(role, sub), sid); err != nil {
 		return fmt.Errorf("sessions: unindex: %w", err)
 	}
-	return nil
+	return s.forget(ctx, sid)
 }
 
 func (s *Service) issue(p Principal, sid string) (Pair, string, error) {

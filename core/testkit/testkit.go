@@ -37,6 +37,9 @@ type Env struct {
 	State   state.Store
 	Tokens  *tokens.Service
 	Server  *core.Server
+	// RedisPrefix is the keyspace of the postgres backend; a second replica started with
+	// Config{"redis.prefix": env.RedisPrefix} shares its state.
+	RedisPrefix string
 }
 
 // ForEachBackend runs fn as a subtest on each backend, each with its own fresh database and
@@ -85,6 +88,7 @@ func Start(t testing.TB, b storetest.Backend, opts Options) *Env {
 		t.Fatalf("testkit: config: %v", err)
 	}
 	env := &Env{Backend: b.Name}
+	env.RedisPrefix, _ = cfg["redis.prefix"].(string)
 	app := fx.New(
 		core.Options(v, c, opts.Plugins, fx.Populate(&env.Server, &env.DB, &env.State, &env.Tokens)),
 		fx.NopLogger,

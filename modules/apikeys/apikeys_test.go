@@ -207,20 +207,26 @@ func TestDisabled(t *testing.T) {
 	})
 }
 
-// TestRevocationReachesOtherReplicas: two servers on one database; a key revoked through one
-// stops verifying on the other at once.
+// TestRevocationReachesOtherReplicas: two replicas on one database and one Redis (several
+// replicas need shared state; the embedded default is single-replica); a key revoked through
+// one stops verifying on the other at once, although the other had it cached.
 func TestRevocationReachesOtherReplicas(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
+		if b.Name != "postgres" {
+			continue
+		}
 		t.Run(b.Name, func(t *testing.T) {
 			a := testkit.Start(t, b, opts(nil))
-			other := testkit.Start(t, b, opts(nil))
+			other := testkit.Start(t, b, opts(map[string]any{"redis.prefix": a.RedisPrefix}))
 			a.User(t, "admin@example.com", "admin-pass-1", "admin", nil, 0)
 			ev := a.Event(t, "Fest")
 			admin, _ := a.Login(t, "admin@example.com", "admin-pass-1", "admin")
 			body := a.Client.Do("POST", "/tokens/api-key", map[string]any{"event_id": ev, "name": "k", "scopes": []string{"s"}}, testkit.Bearer(admin)...).JSON(t)
 			key := body["api_key"].(string)
-			if ok, _ := verify(t, other, key); !ok {
-				t.Fatal("key does not verify on the other replica")
+			for i := 0; i < 3; i++ { // cached on the other replica from the second call on
+				if ok, _ := verify(t, other, key); !ok {
+					t.Fatal("key does not verify on the other replica")
+				}
 			}
 			if r := a.Client.Do("DELETE", fmt.Sprintf("/tokens/api-key/%d", int64(body["id"].(float64))), nil, testkit.Bearer(admin)...); r.Status != 200 {
 				t.Fatalf("revoke: %d", r.Status)

@@ -19,7 +19,7 @@ var Plugin = core.Plugin{
 	EnabledByDefault: true,
 	Module: fx.Module("api_keys",
 		core.OpenAPI("api_keys", fragment),
-		fx.Provide(NewService),
+		fx.Provide(NewService, fx.Private, newCache),
 		core.Routes(NewRoutes),
 		core.TokenVerifier(NewVerifier),
 	),

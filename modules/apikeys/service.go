@@ -11,6 +11,12 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/fx"
+
+	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/revocation"
+	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -30,11 +36,12 @@ var ErrUnknownEvent = errors.New("apikeys: unknown event")
 type Service struct {
 	events  *store.Events
 	clients *store.EventClients
+	cache   *revocation.Cache[map[string]any]
 }
 
 // NewService builds the service.
-func NewService(events *store.Events, clients *store.EventClients) *Service {
-	return &Service{events: events, clients: clients}
+func NewService(events *store.Events, clients *store.EventClients, cache *revocation.Cache[map[string]any]) *Service {
+	return &Service{events: events, clients: clients, cache: cache}
 }
 
 // Created is a new key: the plaintext, shown once, and its stored record.
@@ -70,10 +77,24 @@ func (s *Service) Create(ctx context.Context, eventID int64, name string, scopes
 	return Created{Key: key, Client: c}, nil
 }
 
-// Revoke clears a key's hash so it never verifies again. It reports whether this call revoked
-// it (false if it already was); store.ErrNotFound for an unknown id.
+// Revoke clears a key's hash so it never verifies again, and pushes the revocation to every
+// replica's verify cache. It reports whether this call revoked it (false if it already was);
+// store.ErrNotFound for an unknown id.
 func (s *Service) Revoke(ctx context.Context, id int64) (bool, error) {
-	return s.clients.Revoke(ctx, id)
+	c, err := s.clients.ByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	revoked, err := s.clients.Revoke(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if c.Hash != nil {
+		if err := s.cache.Revoke(ctx, *c.Hash); err != nil {
+			return revoked, fmt.Errorf("apikeys: push revocation: %w", err)
+		}
+	}
+	return revoked, nil
 }
 
 func newKey() (string, error) {
@@ -104,15 +125,23 @@ func wellFormed(token string) bool {
 	return true
 }
 
-// Verifier reports API keys to POST /tokens/verify. It reads the database on every call, so a
-// revocation takes effect at once on every replica; a cache would need invalidation through
-// state.Store Publish/Subscribe and a short TTL as a safety net (issue 7).
+// Verifier reports API keys to POST /tokens/verify. Live keys are cached per replica so the
+// steady state costs no query; Revoke pushes the revocation to every replica's cache, and
+// entries expire after redis.cache_ttl in case a push is lost.
 type Verifier struct {
 	clients *store.EventClients
+	cache   *revocation.Cache[map[string]any]
 }
 
 // NewVerifier builds the verifier.
-func NewVerifier(clients *store.EventClients) *Verifier { return &Verifier{clients: clients} }
+func NewVerifier(clients *store.EventClients, cache *revocation.Cache[map[string]any]) *Verifier {
+	return &Verifier{clients: clients, cache: cache}
+}
+
+// newCache is the cache of live keys by hash, shared by the verifier and Revoke.
+func newCache(lc fx.Lifecycle, st state.Store, cfg config.Core) *revocation.Cache[map[string]any] {
+	return core.NewRevocationCache[map[string]any](lc, st, cfg, "revoked:api_keys")
+}
 
 // Accepts recognises the key prefix.
 func (v *Verifier) Accepts(token string) bool { return strings.HasPrefix(token, keyPrefix) }
@@ -122,7 +151,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (map[string]any, bo
 	if !wellFormed(token) {
 		return nil, false, nil
 	}
-	c, err := v.clients.ByHash(ctx, hashKey(token))
+	hash := hashKey(token)
+	return v.cache.Load(ctx, hash, func(ctx context.Context) (map[string]any, bool, error) {
+		return v.lookup(ctx, hash)
+	})
+}
+
+func (v *Verifier) lookup(ctx context.Context, hash string) (map[string]any, bool, error) {
+	c, err := v.clients.ByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}

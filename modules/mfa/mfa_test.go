@@ -151,7 +151,7 @@ func TestStaleMFA(t *testing.T) {
 		id := env.User(t, adminEmail, adminPass, "admin", nil, 0)
 		env.User(t, "op@example.com", "op-pass-123", "operator", nil, 0)
 		// A session like the one a verification 9 hours ago would have opened (freshness is 8h).
-		sess := sessions.New(env.Tokens, env.State, sessions.Config{AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour})
+		sess := sessions.New(env.Tokens, env.State, sessions.Config{AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour}, nil)
 		old := time.Now().Add(-9 * time.Hour).Unix()
 		pair, err := sess.Start(context.Background(), sessions.Principal{Subject: itoa(id), Role: "admin", MFAVerifiedAt: &old})
 		if err != nil {

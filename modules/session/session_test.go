@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
 	"github.com/cashlessmedia/cashless-auth/core/tokens"
 	"github.com/cashlessmedia/cashless-auth/modules"
@@ -207,4 +208,32 @@ func TestNotFoundAndMethodNotAllowedAreJSON(t *testing.T) {
 			t.Fatalf("405: %d %s", r.Status, r.Body)
 		}
 	})
+}
+
+// TestLogoutReachesReplicasThatCachedTheSession: replica B has the session cached from earlier
+// verifications; a logout on replica A must end it on B at once.
+func TestLogoutReachesReplicasThatCachedTheSession(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		if b.Name != "postgres" { // several replicas need shared state
+			continue
+		}
+		a := testkit.Start(t, b, opts(nil))
+		other := testkit.Start(t, b, opts(map[string]any{"redis.prefix": a.RedisPrefix}))
+		a.User(t, "admin@example.com", "admin-pass-1", "admin", nil, 0)
+		access, refresh := a.Login(t, "admin@example.com", "admin-pass-1", "admin")
+		for i := 0; i < 3; i++ {
+			if ok, _ := verify(t, other, access); !ok {
+				t.Fatal("access token does not verify on the other replica")
+			}
+		}
+		if r := a.Client.Do("POST", "/auth/logout", map[string]any{"refresh_token": refresh}, testkit.Bearer(access)...); r.Status != 200 {
+			t.Fatalf("logout: %d", r.Status)
+		}
+		if ok, _ := verify(t, other, access); ok {
+			t.Fatal("logged-out session still verifies on the replica that had cached it")
+		}
+		if r := other.Client.Do("GET", "/admin/me", nil, testkit.Bearer(access)...); r.Status != 401 {
+			t.Fatalf("logged-out bearer accepted by the other replica: %d", r.Status)
+		}
+	}
 }
