@@ -35,6 +35,9 @@ type Server struct {
 	WriteTimeout    time.Duration `mapstructure:"write_timeout"`    // default 30s
 	IdleTimeout     time.Duration `mapstructure:"idle_timeout"`     // default 120s
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"` // drain budget on SIGTERM, default 15s
+	// DrainDelay keeps serving after readiness turns false on SIGTERM, so load balancers stop
+	// routing here before the listener closes (clusters without a preStop sleep). Default 0.
+	DrainDelay time.Duration `mapstructure:"drain_delay"`
 }
 
 // Log selects zap's output.
@@ -124,6 +127,7 @@ var CoreDefaults = Defaults{
 	"server.write_timeout":      "30s",
 	"server.idle_timeout":       "120s",
 	"server.shutdown_timeout":   "15s",
+	"server.drain_delay":        "0s",
 	"log.level":                 "info",
 	"log.format":                "json",
 	"data.dir":                  "data",
@@ -211,6 +215,9 @@ func (c Core) validate() []error {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout: must be positive")
+	}
+	if c.Server.DrainDelay < 0 || c.Server.DrainDelay > time.Minute {
+		bad("server.drain_delay: must be between 0 and 1m")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

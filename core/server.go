@@ -136,6 +136,13 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg config.Core, h *Handler, r
 		OnStop: func(ctx context.Context) error {
 			// Readiness first, so the load balancer stops sending before we stop accepting.
 			s.ready.Store(false)
+			if d := cfg.Server.DrainDelay; d > 0 {
+				log.Info("not ready; serving on while load balancers notice", zap.Duration("drain_delay", d))
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+				}
+			}
 			ctx, cancel := context.WithTimeout(ctx, cfg.Server.ShutdownTimeout)
 			defer cancel()
 			log.Info("draining in-flight requests", zap.Duration("timeout", cfg.Server.ShutdownTimeout))

@@ -84,7 +84,7 @@ func serve(ctx context.Context, g *globals) error {
 	case s := <-app.Wait():
 		code = s.ExitCode
 	}
-	stopCtx, cancel2 := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout+app.StopTimeout())
+	stopCtx, cancel2 := context.WithTimeout(context.Background(), cfg.Server.DrainDelay+cfg.Server.ShutdownTimeout+app.StopTimeout())
 	defer cancel2()
 	if err := app.Stop(stopCtx); err != nil {
 		return err
