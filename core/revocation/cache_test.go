@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -110,5 +111,38 @@ func TestFetchRacingARevocationIsNotCached(t *testing.T) {
 	c.Load(context.Background(), "k", fetcher(&calls, "", false))
 	if calls != 2 {
 		t.Fatal("a value fetched across a revocation was cached")
+	}
+}
+
+// TestRevokeHoldsEverywhereWhenItReturns: once Revoke returns, no other replica answers from its
+// cache, not merely "soon" (a client that saw the revocation succeed asks another replica next).
+func TestRevokeHoldsEverywhereWhenItReturns(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			a := New[string](st[0], "revocations", time.Hour)
+			others := []*Cache[string]{New[string](st[1], "revocations", time.Hour), New[string](st[1], "revocations", time.Hour)}
+			for _, c := range append([]*Cache[string]{a}, others...) {
+				if err := c.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				defer c.Stop()
+			}
+			for i := range 200 {
+				key := "k" + strconv.Itoa(i)
+				calls := 0
+				for _, o := range others {
+					o.Load(ctx, key, fetcher(&calls, "v", true))
+				}
+				if err := a.Revoke(ctx, key); err != nil {
+					t.Fatal(err)
+				}
+				for j, o := range others {
+					if _, ok, _ := o.Load(ctx, key, fetcher(&calls, "", false)); ok {
+						t.Fatalf("round %d: replica %d still answers a revoked key from its cache after Revoke returned", i, j)
+					}
+				}
+			}
+		})
 	}
 }
