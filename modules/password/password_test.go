@@ -200,3 +200,15 @@ func TestAccountLockAcrossIPs(t *testing.T) {
 		}
 	})
 }
+
+// TestBootstrapAdmin: the first start with bootstrap credentials creates that admin, once.
+func TestBootstrapAdmin(t *testing.T) {
+	cfg := map[string]any{"bootstrap.admin_email": "root@example.com", "bootstrap.admin_password": "bootstrap-pass-1"}
+	testkit.ForEachBackend(t, opts(cfg), func(t *testing.T, env *testkit.Env) {
+		env.Login(t, "root@example.com", "bootstrap-pass-1", "admin")
+		n, err := store.NewUsers(env.DB).CountByRole(context.Background(), "admin")
+		if err != nil || n != 1 {
+			t.Fatalf("admins: %d %v", n, err)
+		}
+	})
+}
