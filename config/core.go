@@ -104,13 +104,16 @@ type RateLimit struct {
 
 // Password tunes hashing and the per-account lock.
 type Password struct {
-	Argon2Memory  uint32        `mapstructure:"argon2_memory"`  // KiB, default 19456 (OWASP minimum)
-	Argon2Time    uint32        `mapstructure:"argon2_time"`    // passes, default 2
-	Argon2Threads uint8         `mapstructure:"argon2_threads"` // default 1
-	Workers       int           `mapstructure:"workers"`        // concurrent hashes, default 0 = GOMAXPROCS
-	LockAfter     int           `mapstructure:"lock_after"`     // consecutive failures before a lock, default 10
-	LockBase      time.Duration `mapstructure:"lock_base"`      // first lock, doubling, default 1m
-	LockMax       time.Duration `mapstructure:"lock_max"`       // default 1h
+	Argon2Memory  uint32 `mapstructure:"argon2_memory"`  // KiB, default 19456 (OWASP minimum)
+	Argon2Time    uint32 `mapstructure:"argon2_time"`    // passes, default 2
+	Argon2Threads uint8  `mapstructure:"argon2_threads"` // default 1
+	Workers       int    `mapstructure:"workers"`        // concurrent hashes, default 0 = GOMAXPROCS
+	// Nice runs hashing threads at this lower priority (Linux nice, 0-19), so a login flood
+	// cannot starve /tokens/verify; 0 disables it. Default 10.
+	Nice      int           `mapstructure:"nice"`
+	LockAfter int           `mapstructure:"lock_after"` // consecutive failures before a lock, default 10
+	LockBase  time.Duration `mapstructure:"lock_base"`  // first lock, doubling, default 1m
+	LockMax   time.Duration `mapstructure:"lock_max"`   // default 1h
 }
 
 // Bootstrap creates the first admin on start when none exists.
@@ -153,6 +156,7 @@ var CoreDefaults = Defaults{
 	"password.argon2_time":      2,
 	"password.argon2_threads":   1,
 	"password.workers":          0,
+	"password.nice":             10,
 	"password.lock_after":       10,
 	"password.lock_base":        "1m",
 	"password.lock_max":         "1h",
@@ -282,6 +286,9 @@ func (c Core) validate() []error {
 	}
 	if c.RateLimit.BatchInterval < time.Millisecond || c.RateLimit.BatchInterval > 10*time.Second {
 		bad("ratelimit.batch_interval: must be between 1ms and 10s")
+	}
+	if c.Password.Nice < 0 || c.Password.Nice > 19 {
+		bad("password.nice: must be between 0 and 19")
 	}
 	if c.Password.Workers < 0 {
 		bad("password.workers: must be ≥ 0 (0 = one per CPU)")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -308,8 +309,20 @@ func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service,
 	return tokens.New(tc)
 }
 
-func newHasher(cfg config.Core) *passwords.Hasher {
-	return passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, cfg.Password.Workers)
+func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
+	workers := cfg.Password.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Password.Nice > 0 {
+		// Each hashing worker may hold a P while the kernel deprioritises its thread: give the
+		// scheduler that many extra Ps so cheap requests always find one (Kubernetes CPU limits
+		// still cap the process; the extra Ps only let the kernel choose who runs).
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + workers)
+	}
+	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, cfg.Password.Nice)
+	lc.Append(fx.StopHook(h.Close))
+	return h
 }
 
 func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKey) }

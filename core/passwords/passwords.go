@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -34,53 +35,87 @@ const (
 // ErrMalformed means a stored hash could not be parsed; callers treat it as a mismatch.
 var ErrMalformed = errors.New("passwords: malformed hash")
 
-// Hasher hashes and verifies; at most `workers` hashes run at once.
+// Hasher hashes and verifies in a pool of `workers` goroutines: at most that many hashes run
+// at once (bounding memory at workers × Params.Memory) and callers queue for a free worker.
 type Hasher struct {
 	params Params
-	slots  chan struct{}
+	jobs   chan func()
 	dummy  string
+	once   sync.Once
 }
 
-// New builds a Hasher; workers ≤ 0 means one per CPU.
-func New(p Params, workers int) *Hasher {
+// New builds a Hasher; workers ≤ 0 means one per CPU. nice > 0 runs each worker on its own OS
+// thread at that lower scheduling priority (Linux), so that when hashing and cheap requests
+// compete for a CPU the kernel serves the cheap ones first: a login flood slows logins, not
+// /tokens/verify. The caller must leave the Go scheduler spare Ps for that (see core).
+func New(p Params, workers, nice int) *Hasher {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	h := &Hasher{params: p, slots: make(chan struct{}, workers)}
+	h := &Hasher{params: p, jobs: make(chan func())}
+	for i := 0; i < workers; i++ {
+		go h.work(nice)
+	}
 	h.dummy = h.hash("cashless-auth timing equaliser")
 	return h
 }
 
+// Close stops the workers once the queued hashes are done.
+func (h *Hasher) Close() { h.once.Do(func() { close(h.jobs) }) }
+
+func (h *Hasher) work(nice int) {
+	if nice > 0 {
+		// The thread dies with this goroutine, so its priority never leaks to other work.
+		runtime.LockOSThread()
+		lowerPriority(nice)
+	}
+	for job := range h.jobs {
+		job()
+	}
+}
+
+// run executes fn on a worker, waiting for a free one unless ctx ends first. A hash that has
+// started always finishes: argon2 cannot be interrupted.
+func (h *Hasher) run(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	select {
+	case h.jobs <- func() { fn(); close(done) }:
+	case <-ctx.Done():
+		return fmt.Errorf("passwords: waiting for a hashing worker: %w", ctx.Err())
+	}
+	<-done
+	return nil
+}
+
 // Hash returns a PHC-format argon2id hash of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer h.release()
-	return h.hash(password), nil
+	var out string
+	err := h.run(ctx, func() { out = h.hash(password) })
+	return out, err
 }
 
 // Verify reports whether password matches encoded (argon2id or legacy bcrypt), and whether the
 // hash should be replaced by a fresh argon2id one. A mismatch is a value, not an error.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
-	if err := h.acquire(ctx); err != nil {
-		return false, false, err
-	}
-	defer h.release()
+	err = h.run(ctx, func() { ok, rehash = h.verify(encoded, password) })
+	return ok, rehash, err
+}
+
+func (h *Hasher) verify(encoded, password string) (ok, rehash bool) {
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		p, salt, key, err := decode(encoded)
 		if err != nil {
-			return false, false, nil
+			return false, false
 		}
 		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 		ok := subtle.ConstantTimeCompare(got, key) == 1
-		return ok, ok && p != h.params, nil
+		return ok, ok && p != h.params
 	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
 		ok := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil
-		return ok, ok, nil
+		return ok, ok
 	default:
-		return false, false, nil
+		return false, false
 	}
 }
 
@@ -89,17 +124,6 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 func (h *Hasher) Equalise(ctx context.Context, password string) {
 	_, _, _ = h.Verify(ctx, h.dummy, password)
 }
-
-func (h *Hasher) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("passwords: waiting for a hashing slot: %w", ctx.Err())
-	}
-}
-
-func (h *Hasher) release() { <-h.slots }
 
 func (h *Hasher) hash(password string) string {
 	salt := make([]byte, saltLen)

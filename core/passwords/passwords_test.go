@@ -9,7 +9,7 @@ import (
 )
 
 func TestHashVerify(t *testing.T) {
-	h := New(OWASP, 2)
+	h := New(OWASP, 2, 0)
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "correct horse")
 	if err != nil {
@@ -37,9 +37,9 @@ func TestHashVerify(t *testing.T) {
 
 func TestWeakerParamsAskForRehash(t *testing.T) {
 	ctx := context.Background()
-	weak := New(Params{Memory: 8192, Time: 1, Threads: 1}, 1)
+	weak := New(Params{Memory: 8192, Time: 1, Threads: 1}, 1, 0)
 	enc, _ := weak.Hash(ctx, "pw-123456")
-	ok, rehash, err := New(OWASP, 1).Verify(ctx, enc, "pw-123456")
+	ok, rehash, err := New(OWASP, 1, 0).Verify(ctx, enc, "pw-123456")
 	if err != nil || !ok || !rehash {
 		t.Fatalf("ok=%v rehash=%v err=%v", ok, rehash, err)
 	}
@@ -50,7 +50,7 @@ func TestLegacyBcrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(OWASP, 1)
+	h := New(OWASP, 1, 0)
 	ok, rehash, err := h.Verify(context.Background(), string(legacy), "legacy-pass")
 	if err != nil || !ok || !rehash {
 		t.Fatalf("bcrypt good: ok=%v rehash=%v err=%v", ok, rehash, err)
@@ -62,7 +62,7 @@ func TestLegacyBcrypt(t *testing.T) {
 }
 
 func TestMalformedHashesAreMismatches(t *testing.T) {
-	h := New(OWASP, 1)
+	h := New(OWASP, 1, 0)
 	for _, enc := range []string{"", "plain", "$argon2id$v=19$m=1,t=1$x$y", "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$a2V5"} {
 		ok, _, err := h.Verify(context.Background(), enc, "x")
 		if ok || err != nil {
@@ -72,18 +72,23 @@ func TestMalformedHashesAreMismatches(t *testing.T) {
 }
 
 func TestPoolHonoursContext(t *testing.T) {
-	h := New(OWASP, 1)
-	h.slots <- struct{}{} // occupy the only slot
+	h := New(OWASP, 1, 5)
+	defer h.Close()
+	release := make(chan struct{})
+	h.jobs <- func() { <-release } // occupy the only worker
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "x"); err == nil {
 		t.Fatal("expected an error while the pool is full and the context is done")
 	}
-	<-h.slots
+	close(release)
+	if _, err := h.Hash(context.Background(), "x"); err != nil {
+		t.Fatalf("the niced worker does not serve again: %v", err)
+	}
 }
 
 func BenchmarkVerifyOWASP(b *testing.B) {
-	h := New(OWASP, 0)
+	h := New(OWASP, 0, 0)
 	enc, _ := h.Hash(context.Background(), "benchmark-password")
 	b.ReportAllocs()
 	b.ResetTimer()
