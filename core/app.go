@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -309,16 +310,22 @@ func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service,
 	return tokens.New(tc)
 }
 
+// baseProcs is GOMAXPROCS as the runtime chose it (CPU count or container limit), before the
+// hasher raised it.
+var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
+
 func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
+	cpus := baseProcs()
 	workers := cfg.Password.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = cpus
 	}
 	if cfg.Password.Nice > 0 {
 		// Each hashing worker may hold a P while the kernel deprioritises its thread: give the
 		// scheduler that many extra Ps so cheap requests always find one (Kubernetes CPU limits
-		// still cap the process; the extra Ps only let the kernel choose who runs).
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + workers)
+		// still cap the process; the extra Ps only let the kernel choose who runs). Set from the
+		// base value, so starting several apps in one process (tests) does not compound it.
+		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), cpus+workers))
 	}
 	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, cfg.Password.Nice)
 	lc.Append(fx.StopHook(h.Close))
