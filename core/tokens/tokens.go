@@ -5,6 +5,7 @@ package tokens
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -44,6 +45,17 @@ type Claims struct {
 	// Session names the login session (refresh family) an access or refresh token belongs
 	// to, so revoking the session revokes both.
 	Session string `json:"sid,omitempty"`
+
+	raw []byte // JSON of these claims, kept with verified tokens
+}
+
+// JSON returns the claims as JSON. Claims returned by Verify are shared between requests and
+// must not be modified.
+func (c *Claims) JSON() ([]byte, error) {
+	if c.raw != nil {
+		return c.raw, nil
+	}
+	return json.Marshal(c)
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -91,6 +103,7 @@ type Service struct {
 	byKID  map[string]Key
 	signer *Key // nil: HS256 with cfg.Secret
 	jwks   []byte
+	cache  *verified
 }
 
 // New builds a Service. The HS256 secret, when given, must be at least 32 bytes.
@@ -98,7 +111,7 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.Secret) > 0 && len(cfg.Secret) < 32 {
 		return nil, fmt.Errorf("tokens: secret must be at least 32 bytes, got %d", len(cfg.Secret))
 	}
-	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(cfg.Keys)}
+	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(cfg.Keys), cache: newVerified()}
 	algs := map[string]bool{}
 	if len(cfg.Secret) > 0 {
 		algs[jwt.SigningMethodHS256.Alg()] = true
@@ -168,6 +181,25 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 // Verify checks signature, algorithm, issuer, audience and expiry, and that the type is one
 // of types (any type when none is given).
 func (s *Service) Verify(token string, types ...string) (*Claims, error) {
+	if c := s.cache.get(token, s.now().Add(-s.cfg.Leeway).Unix()); c != nil {
+		if len(types) > 0 && !contains(types, c.Type) {
+			return nil, ErrType
+		}
+		return c, nil
+	}
+	c, err := s.parse(token)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(token, c)
+	if len(types) > 0 && !contains(types, c.Type) {
+		return nil, ErrType
+	}
+	return c, nil
+}
+
+// parse does the full check: signature, algorithm, issuer, audience, expiry.
+func (s *Service) parse(token string) (*Claims, error) {
 	var c Claims
 	_, err := s.parser.ParseWithClaims(token, &c, s.key)
 	if err != nil {
@@ -178,9 +210,6 @@ func (s *Service) Verify(token string, types ...string) (*Claims, error) {
 	}
 	if c.Subject == "" || c.ID == "" || c.Type == "" {
 		return nil, ErrInvalid
-	}
-	if len(types) > 0 && !contains(types, c.Type) {
-		return nil, ErrType
 	}
 	return &c, nil
 }

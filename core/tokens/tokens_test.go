@@ -146,3 +146,42 @@ func BenchmarkVerifyHS256(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifiedCacheKeepsEveryCheck: a token served from the cache of verified tokens still
+// expires on time and still has its type checked; a tampered copy is a different entry.
+func TestVerifiedCacheKeepsEveryCheck(t *testing.T) {
+	s := newHS(t)
+	now := time.Now()
+	s.SetClock(func() time.Time { return now })
+	tok, _, _ := s.Issue(Claims{Subject: "1", Type: TypeAccess}, time.Minute)
+	for i := 0; i < 2; i++ { // the second call is a cache hit
+		if _, err := s.Verify(tok, TypeAccess); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if _, err := s.Verify(tok, TypeRefresh); err != ErrType {
+		t.Fatalf("cached token with the wrong type: %v", err)
+	}
+	if _, err := s.Verify(tok[:len(tok)-2] + "AA"); err == nil {
+		t.Fatal("tampered copy of a cached token accepted")
+	}
+	c, _ := s.Verify(tok)
+	if raw, err := c.JSON(); err != nil || !strings.Contains(string(raw), `"sub":"1"`) {
+		t.Fatalf("cached JSON: %s %v", raw, err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := s.Verify(tok); err == nil {
+		t.Fatal("expired token served from the cache")
+	}
+}
+
+func BenchmarkVerifyHS256Uncached(b *testing.B) {
+	s, _ := New(Config{Secret: secret, Issuer: "iss", Audience: "aud"})
+	tok, _, _ := s.Issue(Claims{Subject: "1", Type: TypeAccess, Role: "admin", Session: NewID()}, time.Hour)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.parse(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
