@@ -84,8 +84,8 @@ build: ## static binary bin/cashless-auth
 run: ## go run ./cmd/cashless-auth serve
 	$(GO) run ./cmd/cashless-auth serve $(ARGS)
 
-bench: ## benchmarks (placeholder)
-	@echo "see docs/performance.md"
+bench: ## load test of issue 7 vs a bare baseline, ratios in bench/results/latest.txt (docs/performance.md)
+	bash bench/run.sh
 
 tools: ## install the pinned tools into the cache
 	bash scripts/tools.sh $(TOOLS)
