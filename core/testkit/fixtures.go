@@ -61,3 +61,19 @@ func (e *Env) Login(t testing.TB, email, password, role string) (access, refresh
 
 // Ptr returns a pointer to v.
 func Ptr[T any](v T) *T { return &v }
+
+// Verify asks POST /tokens/verify about token and returns valid and the claims. It fails the
+// test unless the answer is a 200, and when an invalid token comes back with claims.
+func (e *Env) Verify(t testing.TB, token string) (bool, map[string]any) {
+	t.Helper()
+	r := e.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
+	if r.Status != 200 {
+		t.Fatalf("verify: status %d %s", r.Status, r.Body)
+	}
+	m := r.JSON(t)
+	claims, _ := m["claims"].(map[string]any)
+	if m["valid"] != true && m["claims"] != nil {
+		t.Fatalf("invalid token reported with claims: %v", m)
+	}
+	return m["valid"] == true, claims
+}

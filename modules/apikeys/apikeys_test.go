@@ -19,17 +19,6 @@ func opts(cfg map[string]any) testkit.Options {
 	return testkit.Options{Plugins: modules.All(), Config: cfg}
 }
 
-func verify(t *testing.T, env *testkit.Env, token string) (bool, map[string]any) {
-	t.Helper()
-	r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
-	if r.Status != 200 {
-		t.Fatalf("verify: %d %s", r.Status, r.Body)
-	}
-	m := r.JSON(t)
-	c, _ := m["claims"].(map[string]any)
-	return m["valid"] == true, c
-}
-
 func TestCreateVerifyRevoke(t *testing.T) {
 	testkit.ForEachBackend(t, opts(nil), func(t *testing.T, env *testkit.Env) {
 		c := env.Client
@@ -61,7 +50,7 @@ func TestCreateVerifyRevoke(t *testing.T) {
 			t.Fatalf("stored record: hash %v prefix %q", rec.Hash, rec.Prefix)
 		}
 
-		ok, claims := verify(t, env, key)
+		ok, claims := env.Verify(t, key)
 		if !ok {
 			t.Fatal("new key does not verify")
 		}
@@ -72,7 +61,7 @@ func TestCreateVerifyRevoke(t *testing.T) {
 		}
 		// Lookalikes do not verify.
 		for _, bad := range []string{key[:len(key)-1] + flip(key[len(key)-1]), key + "x", "ck_", "ck_short", strings.ToUpper(key)} {
-			if ok, claims := verify(t, env, bad); ok || claims != nil {
+			if ok, claims := env.Verify(t, bad); ok || claims != nil {
 				t.Fatalf("%q verified", bad)
 			}
 		}
@@ -81,7 +70,7 @@ func TestCreateVerifyRevoke(t *testing.T) {
 		if r.Status != 200 || r.JSON(t)["message"] == "" {
 			t.Fatalf("revoke: %d %s", r.Status, r.Body)
 		}
-		if ok, claims := verify(t, env, key); ok || claims != nil {
+		if ok, claims := env.Verify(t, key); ok || claims != nil {
 			t.Fatal("revoked key still verifies")
 		}
 		if r := c.Do("DELETE", fmt.Sprintf("/tokens/api-key/%d", id), nil, testkit.Bearer(admin)...); r.Status != 200 {
@@ -106,7 +95,7 @@ func TestCreateVerifyRevoke(t *testing.T) {
 			t.Fatal("two keys are equal")
 		}
 		c.Do("DELETE", fmt.Sprintf("/tokens/api-key/%d", int64(r1["id"].(float64))), nil, testkit.Bearer(admin)...)
-		if ok, claims := verify(t, env, r2["api_key"].(string)); !ok || len(claims["scopes"].([]any)) != 0 {
+		if ok, claims := env.Verify(t, r2["api_key"].(string)); !ok || len(claims["scopes"].([]any)) != 0 {
 			t.Fatalf("other key: %v %v", ok, claims)
 		}
 	})
@@ -201,7 +190,7 @@ func TestDisabled(t *testing.T) {
 		if _, err := store.NewEventClients(env.DB).Create(context.Background(), store.NewEventClient{EventID: ev, Name: "k", Prefix: key[:11], Hash: hex.EncodeToString(sum[:])}); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := verify(t, env, key); ok {
+		if ok, _ := env.Verify(t, key); ok {
 			t.Fatal("API key verified with the module off")
 		}
 	})
@@ -224,14 +213,14 @@ func TestRevocationReachesOtherReplicas(t *testing.T) {
 			body := a.Client.Do("POST", "/tokens/api-key", map[string]any{"event_id": ev, "name": "k", "scopes": []string{"s"}}, testkit.Bearer(admin)...).JSON(t)
 			key := body["api_key"].(string)
 			for i := 0; i < 3; i++ { // cached on the other replica from the second call on
-				if ok, _ := verify(t, other, key); !ok {
+				if ok, _ := other.Verify(t, key); !ok {
 					t.Fatal("key does not verify on the other replica")
 				}
 			}
 			if r := a.Client.Do("DELETE", fmt.Sprintf("/tokens/api-key/%d", int64(body["id"].(float64))), nil, testkit.Bearer(admin)...); r.Status != 200 {
 				t.Fatalf("revoke: %d", r.Status)
 			}
-			if ok, _ := verify(t, other, key); ok {
+			if ok, _ := other.Verify(t, key); ok {
 				t.Fatal("revoked key still verifies on the other replica")
 			}
 		})

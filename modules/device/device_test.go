@@ -17,17 +17,6 @@ func opts(cfg map[string]any) testkit.Options {
 	return testkit.Options{Plugins: modules.All(), Config: cfg}
 }
 
-func verify(t *testing.T, env *testkit.Env, token string) (bool, map[string]any) {
-	t.Helper()
-	r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
-	if r.Status != 200 {
-		t.Fatalf("verify: status %d %s", r.Status, r.Body)
-	}
-	m := r.JSON(t)
-	claims, _ := m["claims"].(map[string]any)
-	return m["valid"] == true, claims
-}
-
 // stringMap decodes a map-of-strings answer; the contract check already enforces the shape.
 func stringMap(t *testing.T, r *testkit.Response) map[string]string {
 	t.Helper()
@@ -44,7 +33,7 @@ func checkDeviceToken(t *testing.T, env *testkit.Env, body map[string]string, de
 	if body["event_id"] != fmt.Sprint(event) || body["device_id"] != fmt.Sprint(device) {
 		t.Fatalf("body %v", body)
 	}
-	ok, claims := verify(t, env, body["offline_token"])
+	ok, claims := env.Verify(t, body["offline_token"])
 	if !ok || claims["type"] != "offline" || claims["role"] != "device" || claims["sub"] != fmt.Sprint(device) ||
 		claims["event_id"] != float64(event) || claims["device_id"] != float64(device) || claims["operator_id"] != float64(operator) {
 		t.Fatalf("verify: %v %v", ok, claims)

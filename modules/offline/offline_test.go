@@ -11,17 +11,6 @@ import (
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
-func verify(t *testing.T, env *testkit.Env, token string) (bool, map[string]any) {
-	t.Helper()
-	r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
-	if r.Status != 200 {
-		t.Fatalf("verify: status %d %s", r.Status, r.Body)
-	}
-	m := r.JSON(t)
-	claims, _ := m["claims"].(map[string]any)
-	return m["valid"] == true, claims
-}
-
 func TestOfflineToken(t *testing.T) {
 	testkit.ForEachBackend(t, testkit.Options{Plugins: modules.All()}, func(t *testing.T, env *testkit.Env) {
 		c := env.Client
@@ -60,7 +49,7 @@ func TestOfflineToken(t *testing.T) {
 			if _, ok := body["device_id"]; ok {
 				t.Fatalf("device_id without a device: %v", body)
 			}
-			ok, claims := verify(t, env, body["offline_token"].(string))
+			ok, claims := env.Verify(t, body["offline_token"].(string))
 			if !ok || claims["type"] != "offline" || claims["sub"] != fmt.Sprint(adminID) || claims["role"] != "admin" || claims["event_id"] != float64(ev1) {
 				t.Fatalf("verify: %v %v", ok, claims)
 			}
@@ -85,7 +74,7 @@ func TestOfflineToken(t *testing.T) {
 			if body["device_id"] != fmt.Sprint(dev1) {
 				t.Fatalf("device_id %v", body["device_id"])
 			}
-			ok, claims := verify(t, env, body["offline_token"].(string))
+			ok, claims := env.Verify(t, body["offline_token"].(string))
 			if !ok || claims["device_id"] != float64(dev1) || claims["event_id"] != float64(ev1) {
 				t.Fatalf("verify: %v %v", ok, claims)
 			}
@@ -102,7 +91,7 @@ func TestOfflineToken(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("operator, own event: %d %s", r.Status, r.Body)
 			}
-			if ok, claims := verify(t, env, r.JSON(t)["offline_token"].(string)); !ok || claims["sub"] != fmt.Sprint(opID) || claims["role"] != "operator" {
+			if ok, claims := env.Verify(t, r.JSON(t)["offline_token"].(string)); !ok || claims["sub"] != fmt.Sprint(opID) || claims["role"] != "operator" {
 				t.Fatalf("operator token claims: %v", claims)
 			}
 			if r := issue(nm, map[string]any{"event_id": ev1}); r.Status != 200 {

@@ -19,20 +19,6 @@ func opts(cfg map[string]any) testkit.Options {
 	return testkit.Options{Plugins: modules.All(), Config: cfg}
 }
 
-func verify(t *testing.T, env *testkit.Env, token string) (bool, map[string]any) {
-	t.Helper()
-	r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
-	if r.Status != 200 {
-		t.Fatalf("verify: status %d %s", r.Status, r.Body)
-	}
-	m := r.JSON(t)
-	claims, _ := m["claims"].(map[string]any)
-	if m["valid"] == false && m["claims"] != nil {
-		t.Fatalf("invalid token reported with claims: %v", m)
-	}
-	return m["valid"] == true, claims
-}
-
 func login(env *testkit.Env, email, password, devType, mac string) *testkit.Response {
 	return env.Client.Do("POST", "/devices/operator-token", map[string]any{"email": email, "password": password, "dev_type": devType, "dev_mac": mac})
 }
@@ -128,13 +114,13 @@ func TestOperatorToken(t *testing.T) {
 			}
 		})
 		t.Run("POST /tokens/verify accepts it with the operator's claims", func(t *testing.T) {
-			ok, claims := verify(t, env, first)
+			ok, claims := env.Verify(t, first)
 			if !ok || claims["type"] != "operator_session" || claims["sub"] != fmt.Sprint(opID) || claims["role"] != "operator" ||
 				claims["event_id"] != float64(ev) || claims["mode"] != float64(4) || claims["dev_type"] != "FASTPASS" {
 				t.Fatalf("verify: %v %v", ok, claims)
 			}
 			for _, bad := range []string{first[:len(first)-1] + "A", first + "x", "ost_", "ost_short"} {
-				if ok, _ := verify(t, env, bad); ok && bad != first {
+				if ok, _ := env.Verify(t, bad); ok && bad != first {
 					t.Errorf("%q verified", bad)
 				}
 			}
@@ -144,7 +130,7 @@ func TestOperatorToken(t *testing.T) {
 			if err := users.ClearSessionToken(ctx, opID); err != nil {
 				t.Fatal(err)
 			}
-			if ok, _ := verify(t, env, first); ok {
+			if ok, _ := env.Verify(t, first); ok {
 				t.Fatal("revoked token still verifies")
 			}
 			r := login(env, "op@example.com", pass, "FASTPASS", "AA:BB:CC:DD:EE:FF")
@@ -155,7 +141,7 @@ func TestOperatorToken(t *testing.T) {
 			if next == first {
 				t.Fatal("token not rotated after revocation")
 			}
-			if ok, _ := verify(t, env, next); !ok {
+			if ok, _ := env.Verify(t, next); !ok {
 				t.Fatal("new token does not verify")
 			}
 		})
@@ -252,7 +238,7 @@ func TestOperatorTokenLaneDisabled(t *testing.T) {
 		if err := users.SetSessionToken(context.Background(), u.ID, hex.EncodeToString(sum[:]), "v1:unused"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := verify(t, env, tok); ok {
+		if ok, _ := env.Verify(t, tok); ok {
 			t.Fatal("operator token verified with the lane off")
 		}
 	})

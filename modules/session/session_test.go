@@ -16,20 +16,6 @@ func opts(cfg map[string]any) testkit.Options {
 	return testkit.Options{Plugins: modules.All(), Config: cfg}
 }
 
-func verify(t *testing.T, env *testkit.Env, token string) (bool, map[string]any) {
-	t.Helper()
-	r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": token})
-	if r.Status != 200 {
-		t.Fatalf("verify: status %d %s", r.Status, r.Body)
-	}
-	m := r.JSON(t)
-	claims, _ := m["claims"].(map[string]any)
-	if m["valid"] == false && m["claims"] != nil {
-		t.Fatalf("invalid token reported with claims: %v", m)
-	}
-	return m["valid"] == true, claims
-}
-
 func TestRefreshRotationAndReuse(t *testing.T) {
 	testkit.ForEachBackend(t, opts(nil), func(t *testing.T, env *testkit.Env) {
 		c := env.Client
@@ -45,10 +31,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		if refresh2 == refresh1 || access2 == access1 {
 			t.Fatal("refresh did not rotate")
 		}
-		if ok, _ := verify(t, env, refresh1); ok {
+		if ok, _ := env.Verify(t, refresh1); ok {
 			t.Fatal("rotated refresh token still verifies")
 		}
-		if ok, claims := verify(t, env, refresh2); !ok || claims["type"] != "refresh" {
+		if ok, claims := env.Verify(t, refresh2); !ok || claims["type"] != "refresh" {
 			t.Fatalf("new refresh token: %v %v", ok, claims)
 		}
 
@@ -60,7 +46,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		if r := c.Do("POST", "/auth/refresh", map[string]any{"refresh_token": refresh2}); r.Status != 401 {
 			t.Fatalf("family not revoked: status %d", r.Status)
 		}
-		if ok, _ := verify(t, env, access2); ok {
+		if ok, _ := env.Verify(t, access2); ok {
 			t.Fatal("access token of a revoked session still verifies")
 		}
 		if r := c.Do("GET", "/admin/me", nil, testkit.Bearer(access2)...); r.Status != 401 {
@@ -107,10 +93,10 @@ func TestLogout(t *testing.T) {
 		if r := c.Do("POST", "/auth/refresh", map[string]any{"refresh_token": refreshA}); r.Status != 401 {
 			t.Fatalf("refresh after logout: %d", r.Status)
 		}
-		if ok, _ := verify(t, env, accessA); ok {
+		if ok, _ := env.Verify(t, accessA); ok {
 			t.Fatal("access token verifies after logout")
 		}
-		if ok, _ := verify(t, env, accessB); !ok {
+		if ok, _ := env.Verify(t, accessB); !ok {
 			t.Fatal("the other admin's session was revoked too")
 		}
 	})
@@ -121,14 +107,14 @@ func TestVerify(t *testing.T) {
 		env.User(t, "admin@example.com", "admin-pass-1", "admin", nil, 0)
 		access, _ := env.Login(t, "admin@example.com", "admin-pass-1", "admin")
 
-		if ok, claims := verify(t, env, access); !ok || claims["iss"] != "cashless-auth" || claims["aud"] != "cashless-platform" || claims["jti"] == "" {
+		if ok, claims := env.Verify(t, access); !ok || claims["iss"] != "cashless-auth" || claims["aud"] != "cashless-platform" || claims["jti"] == "" {
 			t.Fatalf("valid token: %v %v", ok, claims)
 		}
 		offline, _, err := env.Tokens.Issue(tokens.Claims{Subject: "7", Type: tokens.TypeOffline, Role: "device", EventID: testkit.Ptr[int64](3)}, 72*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, claims := verify(t, env, offline); !ok || claims["event_id"] != float64(3) {
+		if ok, claims := env.Verify(t, offline); !ok || claims["event_id"] != float64(3) {
 			t.Fatalf("offline token: %v %v", ok, claims)
 		}
 
@@ -144,7 +130,7 @@ func TestVerify(t *testing.T) {
 		forged := forgeHS256(t, "another-secret-another-secret-0123456789", string(payload))
 
 		for name, tok := range map[string]string{"expired": expired, "tampered": tampered, "alg none": algNone, "wrong type": wrongType, "other key": forged, "garbage": "not-a-token", "empty": ""} {
-			if ok, _ := verify(t, env, tok); ok {
+			if ok, _ := env.Verify(t, tok); ok {
 				t.Errorf("%s token verified", name)
 			}
 		}
@@ -162,7 +148,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyRateLimit(t *testing.T) {
 	testkit.ForEachBackend(t, opts(map[string]any{"ratelimit.routes.session.verify": "3/minute"}), func(t *testing.T, env *testkit.Env) {
 		for i := 0; i < 3; i++ {
-			verify(t, env, "x")
+			env.Verify(t, "x")
 		}
 		r := env.Client.Do("POST", "/tokens/verify", map[string]any{"token": "x"})
 		if r.Status != 429 || r.Header.Get("Retry-After") == "" {
@@ -222,14 +208,14 @@ func TestLogoutReachesReplicasThatCachedTheSession(t *testing.T) {
 		a.User(t, "admin@example.com", "admin-pass-1", "admin", nil, 0)
 		access, refresh := a.Login(t, "admin@example.com", "admin-pass-1", "admin")
 		for i := 0; i < 3; i++ {
-			if ok, _ := verify(t, other, access); !ok {
+			if ok, _ := other.Verify(t, access); !ok {
 				t.Fatal("access token does not verify on the other replica")
 			}
 		}
 		if r := a.Client.Do("POST", "/auth/logout", map[string]any{"refresh_token": refresh}, testkit.Bearer(access)...); r.Status != 200 {
 			t.Fatalf("logout: %d", r.Status)
 		}
-		if ok, _ := verify(t, other, access); ok {
+		if ok, _ := other.Verify(t, access); ok {
 			t.Fatal("logged-out session still verifies on the replica that had cached it")
 		}
 		if r := other.Client.Do("GET", "/admin/me", nil, testkit.Bearer(access)...); r.Status != 401 {
