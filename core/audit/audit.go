@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 // Outcomes.
@@ -19,10 +20,22 @@ const (
 )
 
 // Log writes audit events through a dedicated zap logger named "audit".
-type Log struct{ z *zap.Logger }
+type Log struct {
+	z *zap.Logger
+	m *metrics.Metrics
+}
 
-// New builds the audit log on the process logger.
-func New(log *zap.Logger) *Log { return &Log{z: log.Named("audit")} }
+// New builds the audit log on the process logger; m counts logins (may be nil).
+func New(log *zap.Logger, m *metrics.Metrics) *Log { return &Log{z: log.Named("audit"), m: m} }
+
+// Login records a login attempt and counts it in cashless_auth_logins_total{lane,outcome}, so
+// the audit stream and the metric never disagree.
+func (l *Log) Login(ctx context.Context, e Event) {
+	l.Record(ctx, e)
+	if l != nil {
+		l.m.Login(e.Lane, e.Outcome)
+	}
+}
 
 // Event is one security event.
 type Event struct {

@@ -59,14 +59,12 @@ func (h handlers) login(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case err == nil:
 		ev.Outcome, ev.Actor = audit.Success, "device:"+strconv.FormatInt(tok.DeviceID, 10)
-		h.a.Record(r.Context(), ev)
-		h.m.Login("device", audit.Success)
+		h.a.Login(r.Context(), ev)
 		httpx.WriteJSON(w, http.StatusOK, tokenBody(tok))
 		return nil
 	case errors.Is(err, ErrNotRecognised):
 		ev.Outcome, ev.Reason = audit.Failure, "device_not_recognised"
-		h.a.Record(r.Context(), ev)
-		h.m.Login("device", audit.Failure)
+		h.a.Login(r.Context(), ev)
 		return httpx.Unauthorized(msgNotRecognised)
 	default:
 		h.m.Login("device", "error")

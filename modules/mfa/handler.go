@@ -81,19 +81,16 @@ func (h handlers) verify(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case err == nil:
 		ev.Outcome = audit.Success
-		h.Audit.Record(r.Context(), ev)
-		h.Metrics.Login("mfa", audit.Success)
+		h.Audit.Login(r.Context(), ev)
 		httpx.WriteJSON(w, http.StatusOK, pair)
 		return nil
 	case errors.Is(err, ErrBadCode):
 		ev.Outcome, ev.Reason = audit.Failure, "bad_code"
-		h.Audit.Record(r.Context(), ev)
-		h.Metrics.Login("mfa", audit.Failure)
+		h.Audit.Login(r.Context(), ev)
 		return httpx.Unauthorized(msgBadCode)
 	case errors.As(err, &locked):
 		ev.Outcome, ev.Reason = audit.Blocked, "locked"
-		h.Audit.Record(r.Context(), ev)
-		h.Metrics.Login("mfa", audit.Blocked)
+		h.Audit.Login(r.Context(), ev)
 		return httpx.TooManyRequests(msgLocked, locked.RetryAfter)
 	case errors.Is(err, ErrNotEnrolled):
 		return httpx.Forbidden(msgNotEnrolled)

@@ -53,19 +53,16 @@ func login(s *Service, a *audit.Log, m *metrics.Metrics) httpx.HandlerFunc {
 		switch {
 		case err == nil:
 			ev.Outcome, ev.Actor, ev.EventID = audit.Success, "operator:"+strconv.FormatInt(sess.UserID, 10), sess.EventID
-			a.Record(r.Context(), ev)
-			m.Login("operator_token", audit.Success)
+			a.Login(r.Context(), ev)
 			httpx.WriteJSON(w, http.StatusOK, operatorLoginResponse(sess))
 			return nil
 		case errors.Is(err, ErrBadCredentials):
 			ev.Outcome, ev.Reason = audit.Failure, "bad_credentials"
-			a.Record(r.Context(), ev)
-			m.Login("operator_token", audit.Failure)
+			a.Login(r.Context(), ev)
 			return httpx.Unauthorized(msgBadCredentials)
 		case errors.As(err, &locked):
 			ev.Outcome, ev.Reason = audit.Blocked, "account_locked"
-			a.Record(r.Context(), ev)
-			m.Login("operator_token", audit.Blocked)
+			a.Login(r.Context(), ev)
 			return httpx.TooManyRequests("Too many failed login attempts; try again later", locked.RetryAfter)
 		default:
 			m.Login("operator_token", "error")
