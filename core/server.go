@@ -65,8 +65,9 @@ func newHandler(p handlerParams) (*Handler, error) {
 		return nil, err
 	}
 	h := httpx.Chain(mux,
-		httpx.Recover(p.Log.Named("http")),
+		// First, so that a panic's log line carries the request id.
 		httpx.RequestIDs(),
+		httpx.Recover(p.Log.Named("http")),
 		httpx.ClientIPs(proxies.ClientIP),
 		httpx.AccessLog(p.Access.Logger, func(route, method string, status int, d time.Duration) {
 			p.Metrics.Requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()

@@ -6,17 +6,24 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"sync"
 
 	"github.com/cashlessmedia/cashless-auth/core/schema"
 )
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	clientIPKey
-	routeKey
-)
+const metaKey ctxKey = 0
+
+// Meta is what the middleware learns about a request (its id, the client address, the matched
+// route), kept in one struct attached to the request's context once and filled in place: each
+// r.WithContext copies the whole *http.Request, and /tokens/verify, the platform's hottest
+// path, would otherwise pay one copy per middleware.
+type Meta struct {
+	ID       string
+	ClientIP netip.Addr
+	Route    *RouteInfo // nil until the router matched
+}
 
 // RouteInfo is what the router knows about the matched route, for logs and binding.
 type RouteInfo struct {
@@ -25,37 +32,43 @@ type RouteInfo struct {
 	Body     *schema.Body // request schema from the module's OpenAPI operation, nil if none
 }
 
-// WithRequestID stores the request id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+// WithMeta returns r with a Meta attached (r itself when it has one already) and that Meta.
+func WithMeta(r *http.Request) (*http.Request, *Meta) {
+	if m := MetaOf(r.Context()); m != nil {
+		return r, m
+	}
+	m := &Meta{}
+	return r.WithContext(context.WithValue(r.Context(), metaKey, m)), m
+}
+
+// MetaOf returns the request's Meta, nil outside a request.
+func MetaOf(ctx context.Context) *Meta {
+	m, _ := ctx.Value(metaKey).(*Meta)
+	return m
 }
 
 // RequestID returns the request id, "" outside a request.
 func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey).(string)
-	return s
-}
-
-// WithClientIP stores the resolved client address.
-func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
-	return context.WithValue(ctx, clientIPKey, ip)
+	if m := MetaOf(ctx); m != nil {
+		return m.ID
+	}
+	return ""
 }
 
 // ClientIP is the client address resolved through trusted proxies.
 func ClientIP(ctx context.Context) netip.Addr {
-	ip, _ := ctx.Value(clientIPKey).(netip.Addr)
-	return ip
-}
-
-// WithRoute stores the matched route.
-func WithRoute(ctx context.Context, ri *RouteInfo) context.Context {
-	return context.WithValue(ctx, routeKey, ri)
+	if m := MetaOf(ctx); m != nil {
+		return m.ClientIP
+	}
+	return netip.Addr{}
 }
 
 // Route returns the matched route, nil when none matched.
 func Route(ctx context.Context) *RouteInfo {
-	ri, _ := ctx.Value(routeKey).(*RouteInfo)
-	return ri
+	if m := MetaOf(ctx); m != nil {
+		return m.Route
+	}
+	return nil
 }
 
 // Bind reads the body and decodes it into dst after validating it against the route's
@@ -65,7 +78,10 @@ func Bind(r *http.Request, dst any) error {
 	if ri == nil || ri.Body == nil {
 		return errors.New("httpx: Bind on a route without a request schema")
 	}
-	body, err := io.ReadAll(r.Body)
+	buf := bodyBufs.Get().(*[]byte)
+	defer putBodyBuf(buf)
+	body, err := readAll(r.Body, (*buf)[:0])
+	*buf = body
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -79,21 +95,33 @@ func Bind(r *http.Request, dst any) error {
 	return nil
 }
 
-const routeHolderKey ctxKey = 100
-
-// withRouteHolder lets outer middleware (logs, metrics) learn which route matched: the router
-// runs deeper and fills the holder in place.
-func withRouteHolder(ctx context.Context, h *RouteInfo) context.Context {
-	return context.WithValue(ctx, routeHolderKey, h)
-}
-
-// NoteRoute records the matched route for outer middleware.
-func NoteRoute(ctx context.Context, ri *RouteInfo) {
-	if h, ok := ctx.Value(routeHolderKey).(*RouteInfo); ok {
-		h.Name, h.Template = ri.Name, ri.Template
-	}
-}
-
 // Guard admits a request or refuses it with an error; it may enrich the request's context
 // (for example with the authenticated principal).
 type Guard func(r *http.Request) (*http.Request, error)
+
+// Request bodies are read into pooled buffers: Decode copies what it keeps (strings, issue
+// inputs), so the bytes are free again once it returns.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func putBodyBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 { // an occasional large body is not kept for ever
+		bodyBufs.Put(b)
+	}
+}
+
+// readAll is io.ReadAll appending to buf.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}

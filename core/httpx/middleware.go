@@ -50,16 +50,18 @@ func (s *StatusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *StatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// RequestIDs keeps a sane incoming X-Request-ID (from the ingress) or makes one, and echoes it.
+// RequestIDs attaches the request's Meta (outermost, so every later middleware fills it in
+// place), keeps a sane incoming X-Request-ID (from the ingress) or makes one, and echoes it.
 func RequestIDs() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get("X-Request-ID")
-			if !validRequestID(id) {
-				id = newRequestID()
+			r, m := WithMeta(r)
+			m.ID = r.Header.Get("X-Request-ID")
+			if !validRequestID(m.ID) {
+				m.ID = newRequestID()
 			}
-			w.Header().Set("X-Request-ID", id)
-			next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+			w.Header()["X-Request-Id"] = []string{m.ID}
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -93,7 +95,9 @@ func validRequestID(id string) bool {
 func ClientIPs(resolve func(*http.Request) netip.Addr) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(WithClientIP(r.Context(), resolve(r))))
+			r, m := WithMeta(r)
+			m.ClientIP = resolve(r)
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -124,7 +128,11 @@ func LimitBody(maxBytes int64) Middleware {
 				WriteJSON(w, http.StatusRequestEntityTooLarge, detailBody{"Request body too large"})
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+			if r.ContentLength < 0 {
+				// Chunked: count as it is read. With a Content-Length, net/http already stops
+				// the body there, and it was checked above.
+				r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -141,9 +149,12 @@ func AccessLog(log *zap.Logger, observe Observer) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &StatusRecorder{ResponseWriter: w}
-			holder := &RouteInfo{}
-			r = r.WithContext(withRouteHolder(r.Context(), holder))
+			r, m := WithMeta(r)
 			next.ServeHTTP(rec, r)
+			holder := m.Route
+			if holder == nil {
+				holder = &unmatched
+			}
 			if rec.Status == 0 {
 				rec.Status = http.StatusOK
 			}
@@ -168,12 +179,14 @@ func AccessLog(log *zap.Logger, observe Observer) Middleware {
 				zap.Int("status", rec.Status),
 				zap.Int("bytes", rec.Bytes),
 				zap.Duration("duration", time.Since(start)),
-				zap.String("ip", ClientIP(r.Context()).String()),
-				zap.String("request_id", RequestID(r.Context())),
+				zap.String("ip", m.ClientIP.String()),
+				zap.String("request_id", m.ID),
 			)
 		})
 	}
 }
+
+var unmatched RouteInfo
 
 // unmatchedPath keeps logs short and free of whatever a client put in an unknown URL.
 func unmatchedPath(p string) string {

@@ -18,11 +18,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"detail":"Internal Server Error"}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = JSONContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
+
+// JSONContentType is the Content-Type header value of every JSON answer, shared (assigned to
+// the header map directly, it costs no allocation per answer; net/http never mutates it).
+var JSONContentType = []string{"application/json"}
 
 type detailBody struct {
 	Detail string `json:"detail"`

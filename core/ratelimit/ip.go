@@ -12,15 +12,18 @@ import (
 // address, IPv6 by its /64, because one subscriber usually holds a whole /64 and could otherwise
 // rotate through 2^64 addresses, each with a fresh bucket. An invalid address yields "invalid", so
 // unparseable clients share one bucket instead of escaping limits.
-func IPKey(ip netip.Addr) string {
+func IPKey(ip netip.Addr) string { return string(AppendIPKey(nil, ip)) }
+
+// AppendIPKey appends IPKey(ip) to b.
+func AppendIPKey(b []byte, ip netip.Addr) []byte {
 	ip = ip.Unmap().WithZone("")
 	switch {
 	case ip.Is4():
-		return ip.String()
+		return ip.AppendTo(b)
 	case ip.Is6():
-		return netip.PrefixFrom(ip, 64).Masked().String()
+		return netip.PrefixFrom(ip, 64).Masked().AppendTo(b)
 	}
-	return "invalid"
+	return append(b, "invalid"...)
 }
 
 // TrustedProxies resolves the client IP. X-Forwarded-For is honoured only when the direct peer
@@ -93,37 +96,47 @@ func (tp *TrustedProxies) ClientIP(r *http.Request) netip.Addr {
 	if tp == nil || len(tp.prefixes) == 0 || !peer.IsValid() || !tp.trusted(peer) {
 		return peer
 	}
-	var hops []string
-	for _, h := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(h, ",")...)
-	}
-	// Multiple header lines count as one comma-joined list (RFC 9110 §5.3), in arrival order.
+	// Multiple header lines count as one comma-joined list (RFC 9110 §5.3), in arrival order;
+	// it is walked from the right without splitting it (this runs on every request).
+	lines := r.Header.Values("X-Forwarded-For")
 	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		s := strings.TrimSpace(hops[i])
-		if s == "" {
-			continue
+	for l := len(lines) - 1; l >= 0; l-- {
+		rest := lines[l]
+		for rest != "" {
+			hop := rest
+			if i := strings.LastIndexByte(rest, ','); i >= 0 {
+				hop, rest = rest[i+1:], rest[:i]
+			} else {
+				rest = ""
+			}
+			hop = strings.TrimSpace(hop)
+			if hop == "" {
+				continue
+			}
+			a := parseAddr(hop)
+			if !a.IsValid() {
+				// The list is corrupt from here leftwards; the trusted peer is all we know for sure.
+				return peer
+			}
+			if !tp.trusted(a) {
+				return a
+			}
+			// Every hop so far is trusted: keep the leftmost, in case the client is one of ours.
+			client = a
 		}
-		a := parseAddr(s)
-		if !a.IsValid() {
-			// The list is corrupt from here leftwards; the trusted peer is all we know for sure.
-			return peer
-		}
-		if !tp.trusted(a) {
-			return a
-		}
-		// Every hop so far is trusted: keep the leftmost, in case the client is one of ours.
-		client = a
 	}
 	return client
 }
 
 // parseAddr accepts "ip", "ip:port" and "[ipv6]:port" (some proxies append ports).
 func parseAddr(s string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap().WithZone("")
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
+	// Try the likely form first: a failed parse allocates its error, and this runs on every
+	// request (RemoteAddr has a port; X-Forwarded-For entries usually do not).
+	if s != "" && (s[0] == '[' || strings.Count(s, ":") == 1) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone("")
+		}
+	} else if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone("")
 	}
 	// "[::1]" without a port, or a host:port with a zone ParseAddrPort rejected.

@@ -56,6 +56,8 @@ type Compiled struct {
 	limiter ratelimit.Limiter
 	info    *httpx.RouteInfo
 	params  []*compiledParam
+	// keyPrefix starts the route's limiter keys ("route:<name>:"), built once.
+	keyPrefix string
 }
 
 type compiledParam struct {
@@ -117,7 +119,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 	if rt.Name == "" || rt.Method == "" || rt.Path == "" || rt.Handler == nil {
 		return nil, fmt.Errorf("route %q: name, method, path and handler are required", rt.Name)
 	}
-	c := &Compiled{Route: rt, info: &httpx.RouteInfo{Name: rt.Name, Template: rt.Path}}
+	c := &Compiled{Route: rt, info: &httpx.RouteInfo{Name: rt.Name, Template: rt.Path}, keyPrefix: "route:" + rt.Name + ":"}
 	rule := rt.Limit
 	if o.Override != nil {
 		if v := o.Override(rt.Name); v != "" {
@@ -173,9 +175,8 @@ func compile(rt Route, o Options) (*Compiled, error) {
 // callers cannot spend an admin route's bucket), the per-IP limit, path parameters, handler.
 func serve(c *Compiled, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := httpx.WithRoute(r.Context(), c.info)
-		httpx.NoteRoute(ctx, c.info)
-		r = r.WithContext(ctx)
+		r, m := httpx.WithMeta(r)
+		m.Route = c.info
 		if err := run(c, o, w, r); err != nil {
 			httpx.WriteError(w, r, o.Log, err)
 		}
@@ -209,7 +210,8 @@ func run(c *Compiled, o Options, w http.ResponseWriter, r *http.Request) error {
 }
 
 func limit(c *Compiled, o Options, r *http.Request) error {
-	key := "route:" + c.Name + ":" + ClientKey(r)
+	var buf [96]byte
+	key := string(appendClientKey(append(buf[:0], c.keyPrefix...), r))
 	res, err := c.limiter.Allow(r.Context(), key, *c.Rule)
 	if err != nil {
 		return httpx.Unavailable("Rate limiter unavailable", err)
@@ -225,9 +227,11 @@ func limit(c *Compiled, o Options, r *http.Request) error {
 
 // ClientKey names the caller for per-IP limits: the resolved client IP (IPv6 grouped by /64),
 // or the raw peer address when it cannot be parsed — never one shared bucket.
-func ClientKey(r *http.Request) string {
+func ClientKey(r *http.Request) string { return string(appendClientKey(nil, r)) }
+
+func appendClientKey(b []byte, r *http.Request) []byte {
 	if ip := httpx.ClientIP(r.Context()); ip.IsValid() {
-		return "ip:" + ratelimit.IPKey(ip)
+		return ratelimit.AppendIPKey(append(b, "ip:"...), ip)
 	}
-	return "peer:" + r.RemoteAddr
+	return append(append(b, "peer:"...), r.RemoteAddr...)
 }
