@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -113,8 +114,15 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			audit.New,
 			newReadiness,
 		),
-		fx.Invoke(bootstrapAdmin, func(*Server) {}),
+		fx.Invoke(setGCPercent, bootstrapAdmin, func(*Server) {}),
 	)
+}
+
+// setGCPercent applies server.gc_percent; an explicit GOGC in the environment wins.
+func setGCPercent(cfg config.Core) {
+	if cfg.Server.GCPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Server.GCPercent)
+	}
 }
 
 // NewLogger builds the zap logger the whole process uses: JSON to stderr by default.
@@ -310,8 +318,8 @@ func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service,
 	return tokens.New(tc)
 }
 
-// baseProcs is GOMAXPROCS as the runtime chose it (CPU count or container limit), before the
-// hasher raised it.
+// baseProcs is GOMAXPROCS as the runtime chose it (CPU count or container limit), read before
+// any hash lent spare Ps.
 var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
 func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
@@ -319,13 +327,6 @@ func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
 	workers := cfg.Password.Workers
 	if workers <= 0 {
 		workers = cpus
-	}
-	if cfg.Password.Nice > 0 {
-		// Each hashing worker may hold a P while the kernel deprioritises its thread: give the
-		// scheduler that many extra Ps so cheap requests always find one (Kubernetes CPU limits
-		// still cap the process; the extra Ps only let the kernel choose who runs). Set from the
-		// base value, so starting several apps in one process (tests) does not compound it.
-		runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), cpus+workers))
 	}
 	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, cfg.Password.Nice)
 	lc.Append(fx.StopHook(h.Close))

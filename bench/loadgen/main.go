@@ -46,6 +46,7 @@ type job struct {
 
 type worker struct {
 	service, corrected []time.Duration
+	sentAt             []time.Duration // with -trace: when each answered request was written, from the start
 	codes              map[int]int
 	errors             int
 }
@@ -60,6 +61,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	conns := flag.Int("conns", 64, "keep-alive connections (the most requests in flight)")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-request read/write deadline")
+	trace := flag.String("trace", "", "write one line per answered request to this file: ms since the start it was sent, service latency in µs (where in time the tail happens)")
 	flag.Parse()
 	if *rate <= 0 || *duration <= 0 || *conns <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -rate, -duration and -conns must be positive")
@@ -83,16 +85,16 @@ func main() {
 	workers := make([]*worker, *conns)
 	var wg sync.WaitGroup
 	var inflight atomic.Int64
+	start := time.Now().Add(50 * time.Millisecond) // let the workers dial
 	for w := range workers {
 		workers[w] = &worker{codes: map[int]int{}, service: make([]time.Duration, 0, total / *conns * 2), corrected: make([]time.Duration, 0, total / *conns * 2)}
 		wg.Add(1)
 		go func(wk *worker) {
 			defer wg.Done()
-			run(wk, *addr, reqs, jobs, *timeout, &inflight)
+			run(wk, *addr, reqs, jobs, *timeout, &inflight, start, *trace != "")
 		}(workers[w])
 	}
 
-	start := time.Now().Add(50 * time.Millisecond) // let the workers dial
 	for i := 0; i < total; i++ {
 		t := start.Add(time.Duration(i) * interval)
 		if d := time.Until(t); d > 0 {
@@ -105,6 +107,30 @@ func main() {
 	wg.Wait()
 	end := time.Now()
 	report(workers, total, start, sendEnd, end, *rate)
+	if *trace != "" {
+		if err := writeTrace(*trace, workers); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func writeTrace(path string, ws []*worker) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for _, wk := range ws {
+		for i, at := range wk.sentAt {
+			fmt.Fprintf(w, "%.3f %d\n", float64(at)/1e6, wk.service[i].Microseconds())
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // build pre-formats the requests: request i has client address i mod ips and body i mod
@@ -125,7 +151,7 @@ func build(addr, path string, bodies []string, ips int) [][]byte {
 	return out
 }
 
-func run(wk *worker, addr string, reqs [][]byte, jobs <-chan job, timeout time.Duration, inflight *atomic.Int64) {
+func run(wk *worker, addr string, reqs [][]byte, jobs <-chan job, timeout time.Duration, inflight *atomic.Int64, start time.Time, trace bool) {
 	var conn net.Conn
 	var br *bufio.Reader
 	closeConn := func() {
@@ -166,6 +192,9 @@ func run(wk *worker, addr string, reqs [][]byte, jobs <-chan job, timeout time.D
 		wk.codes[code]++
 		wk.service = append(wk.service, done.Sub(sent))
 		wk.corrected = append(wk.corrected, done.Sub(j.intended))
+		if trace {
+			wk.sentAt = append(wk.sentAt, sent.Sub(start))
+		}
 	}
 }
 

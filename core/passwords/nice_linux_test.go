@@ -2,8 +2,10 @@ package passwords
 
 import (
 	"context"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestWorkersRunNiced checks the isolation mechanism itself: the job runs on a thread whose
@@ -32,5 +34,55 @@ func TestWorkersRunNiced(t *testing.T) {
 	}
 	if _, err := h.Hash(context.Background(), "x"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSpareProcsOnlyWhileHashing: a niced hash lends the scheduler one P while it runs, and
+// GOMAXPROCS returns to its value once hashing has been idle for spareLinger.
+func TestSpareProcsOnlyWhileHashing(t *testing.T) {
+	defer func(d time.Duration) { spareLinger = d }(spareLinger)
+	spareLinger = 50 * time.Millisecond
+	h := New(OWASP, 1, 5)
+	defer h.Close()
+	// Earlier tests and New's timing equaliser hashed: wait for lent Ps to be given back.
+	waitLent(t)
+	base := runtime.GOMAXPROCS(0)
+	var during int
+	if err := h.run(context.Background(), func() { during = runtime.GOMAXPROCS(0) }); err != nil {
+		t.Fatal(err)
+	}
+	if during != base+1 {
+		t.Fatalf("GOMAXPROCS during a niced hash = %d, want %d", during, base+1)
+	}
+	waitLent(t)
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Fatalf("GOMAXPROCS after the hash = %d, want %d back", got, base)
+	}
+	// Without nice, no P is lent.
+	plain := New(OWASP, 1, 0)
+	defer plain.Close()
+	if err := plain.run(context.Background(), func() { during = runtime.GOMAXPROCS(0) }); err != nil {
+		t.Fatal(err)
+	}
+	if during != base {
+		t.Fatalf("GOMAXPROCS during a plain hash = %d, want %d", during, base)
+	}
+}
+
+// waitLent waits until no P is lent (spareLinger may have been longer when the timer was set).
+func waitLent(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		spare.mu.Lock()
+		lent := spare.lent
+		spare.mu.Unlock()
+		if lent == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Ps still lent", lent)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -47,7 +47,7 @@ type Hasher struct {
 // New builds a Hasher; workers ≤ 0 means one per CPU. nice > 0 runs each worker on its own OS
 // thread at that lower scheduling priority (Linux), so that when hashing and cheap requests
 // compete for a CPU the kernel serves the cheap ones first: a login flood slows logins, not
-// /tokens/verify. The caller must leave the Go scheduler spare Ps for that (see core).
+// /tokens/verify. While niced workers hash, the scheduler gets one spare P each (spareProcs).
 func New(p Params, workers, nice int) *Hasher {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -70,7 +70,13 @@ func (h *Hasher) work(nice int) {
 		lowerPriority(nice)
 	}
 	for job := range h.jobs {
-		job()
+		if nice > 0 {
+			spare.acquire()
+			job()
+			spare.release()
+		} else {
+			job()
+		}
 	}
 }
 

@@ -145,6 +145,9 @@ func (b *Body) Decode(body []byte, dst any) []Issue {
 	if dst == nil {
 		return nil
 	}
+	if !st.coerced && st.fastDecode(dst) {
+		return nil
+	}
 	src := data
 	if st.coerced {
 		src = st.writeNorm(make([]byte, 0, len(data)), b.root, 0)
