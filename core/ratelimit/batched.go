@@ -154,14 +154,21 @@ func retryAfter(rule Rule, e *bentry, elapsed, period int64) time.Duration {
 	return max(time.Duration(t), time.Millisecond)
 }
 
+// mergeSlices: each tick merges 1/mergeSlices of the shards, so every key is still merged once
+// per interval, but the work (and the pause it puts in the requests sharing its CPU) comes in
+// slices several times smaller: one big merge every 100 ms showed up in the latency trace of
+// /tokens/verify as a stall cluster aligned on the tick.
+const mergeSlices = 8
+
 func (b *Batched) loop() {
 	defer close(b.done)
-	t := time.NewTicker(b.interval)
+	t := time.NewTicker(b.interval / mergeSlices)
 	defer t.Stop()
-	for {
+	per := len(b.shards) / mergeSlices
+	for slice := 0; ; slice = (slice + 1) % mergeSlices {
 		select {
 		case <-t.C:
-			b.merge()
+			b.mergeShards(slice*per, (slice+1)*per)
 		case <-b.stop:
 			b.merge()
 			return
@@ -177,9 +184,12 @@ type flushItem struct {
 
 // merge sends the admits made since the last merge and learns the global totals of their
 // keys, in one round trip per window (and per Redis node).
-func (b *Batched) merge() {
+func (b *Batched) merge() { b.mergeShards(0, len(b.shards)) }
+
+// mergeShards merges the shards [lo, hi).
+func (b *Batched) mergeShards(lo, hi int) {
 	var items []flushItem
-	for i := range b.shards {
+	for i := lo; i < hi; i++ {
 		sh := &b.shards[i]
 		sh.mu.Lock()
 		dirty := sh.dirty
