@@ -149,7 +149,8 @@ apt_install() {
 # go_tool NAME MODULE PACKAGE VERSION: go install into the tool cache unless that version is there.
 go_tool() {
 	local name=$1 mod=$2 pkg=$3 version=$4 have
-	have=$(go version -m "$BIN_DIR/$name" 2>/dev/null | awk -v m="$mod" '$1=="mod" && $2==m {print $3}')
+	# Not installed yet: go version fails, have stays empty (|| true: pipefail and set -e).
+	have=$(go version -m "$BIN_DIR/$name" 2>/dev/null | awk -v m="$mod" '$1=="mod" && $2==m {print $3}' || true)
 	[[ $have == "$version" ]] && return 0
 	say "installing $name $version (go install $pkg@$version, GOBIN=$BIN_DIR)"
 	mkdir -p "$BIN_DIR"
@@ -165,7 +166,10 @@ ensure_tools() {
 	command -v redis-cli >/dev/null || missing+=(redis-tools)
 	if ! command -v hey >/dev/null; then
 		[[ -n $APT_UPDATED ]] || { $SUDO apt-get update -qq && APT_UPDATED=1; }
-		if apt-cache policy hey 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		# Read the whole policy first: grep -q closing the pipe early fails it under pipefail.
+		local policy
+		policy=$(apt-cache policy hey 2>/dev/null || true)
+		if grep -q 'Candidate: [0-9]' <<<"$policy"; then
 			missing+=(hey)
 		else
 			go_tool hey "$HEY_MODULE" "$HEY_MODULE" "$HEY_VERSION"
