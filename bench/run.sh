@@ -8,8 +8,6 @@
 #      saturation throughput (wrk); a and b alternate BENCH_REPS times
 #   c  the same at half of b's rate, constant rate (bench/loadgen, or vegeta), p50 / p99 / p99.9
 #   c0 the baseline at that same rate: the floor of the method (load tool and machine jitter)
-#   c' each server's saturation in c's arrival mode (constant rate, one request per wake-up),
-#      then the real server at half of its own, and the baseline at that rate
 #   d  the 429 path: one client IP hammering (hey), count and throughput of 429s
 #   e  password login at the OWASP argon2id parameters: saturation logins/s (wrk), then a login
 #      flood with c's verify load beside it: verify p99 under flood / idle, peak RSS (VmHWM)
@@ -574,45 +572,6 @@ quiet c0
 lat_run c0_baseline "$HALF" "$LAT_DURATION" "$BASE"
 FLOOR_P50=$P50 FLOOR_P99=$P99 FLOOR_P999=$P999 FLOOR_CP99=$CP99 FLOOR_BUSY=$BUSY FLOOR_STEAL=$STEAL
 
-# ---- c': latency at half of the open-loop saturation ---------------------------------------
-# wrk's saturation (b) is reached with 64 connections kept busy: each wake-up of the server
-# finds several requests to serve. Requests arriving one by one at a constant rate (c) cost
-# each a wake-up, a read and a write of their own, so the server saturates far earlier in that
-# mode (the bare baseline included: at half of ITS wrk saturation it would be over 100 % busy).
-# c' therefore also finds each server's saturation in c's own arrival mode (loadgen, 3 s steps
-# of +10 % until fewer than 98 % of the requests are answered in time) and measures the
-# latency at half of the real server's.
-# ol_saturation NAME URL START_RATE: sets OLSAT (req/s).
-ol_saturation() {
-	local name=$1 url=$2 rate=$3 last=0 i ach
-	for ((i = 0; i < 30; i++)); do
-		taskset -c "$LOAD_CPU" "$WORK/loadgen" -addr "${url#http://}" -path /tokens/verify -bodies "$BODIES" \
-			-ips "$NIPS" -rate "$rate" -duration 3s -conns "$CONNS" >"$WORK/$name.olsat" || die "loadgen $name failed"
-		ach=$(field achieved "$WORK/$name.olsat")
-		say "    $name: $rate req/s -> $ach answered per second, corrected p99 $(field cp99_ms "$WORK/$name.olsat") ms"
-		((ach * 100 >= rate * 98)) || break
-		last=$rate
-		rate=$((rate * 11 / 10))
-	done
-	OLSAT=$last
-}
-step "c'. open-loop saturation (constant rate, loadgen), then the real server at half of it"
-quiet "c'"
-phase_begin
-ol_saturation real_olsat "$REAL" "$((REAL_RPS / 4))"
-OLSAT_REAL=$OLSAT
-ol_saturation base_olsat "$BASE" "$((BASE_RPS / 4))"
-OLSAT_BASE=$OLSAT
-phase_end c_olsat
-OL_HALF=$((OLSAT_REAL / 2))
-say "  -> open-loop saturation: real $OLSAT_REAL req/s, baseline $OLSAT_BASE req/s (wrk: $REAL_RPS and $BASE_RPS); half of real: $OL_HALF req/s"
-quiet "c'1"
-lat_run c_ol "$OL_HALF" "$LAT_DURATION" "$REAL"
-OL_P50=$P50 OL_P99=$P99 OL_P999=$P999 OL_CP99=$CP99 OL_BUSY=$BUSY OL_STEAL=$STEAL OL_HELD=$HELD
-quiet "c'0"
-lat_run c0_ol "$OL_HALF" "$LAT_DURATION" "$BASE"
-OL_FLOOR_P50=$P50 OL_FLOOR_P99=$P99 OL_FLOOR_P999=$P999 OL_FLOOR_BUSY=$BUSY OL_FLOOR_STEAL=$STEAL
-
 # ---- d: the 429 path --------------------------------------------------------------------------
 step "d. the 429 path: one client (X-Forwarded-For 198.51.100.7) hammering for ${DURATION}s (hey -c $CONNS)"
 quiet d
@@ -765,12 +724,6 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >=
 	printf '%-50s %-32s %-13s %s\n' "   achieved rate, success" "$IDLE_ACH req/s, $IDLE_SUCCESS%" "" "$([[ $IDLE_HELD == yes ]] && echo ok || echo 'NOT HELD')"
 	printf '%-50s %-32s %-13s %s\n' "   server CPU busy: real / baseline" "$IDLE_BUSY% / $FLOOR_BUSY%" "" ""
 	printf '%-50s %-32s %-13s %s\n' "   steal on the server CPU: real / baseline runs" "$IDLE_STEAL% / $FLOOR_STEAL%" "" ""
-	printf '%-50s %-32s %-13s %s\n' "c'. open-loop saturation: real / baseline" "$OLSAT_REAL / $OLSAT_BASE req/s" "" ""
-	printf '%-50s %-32s %-13s %s\n' "   verify p50 / p99 / p99.9 at half: $OL_HALF req/s" "$OL_P50 / $OL_P99 / $OL_P999 ms" "p99 <= 2 ms" "$(verdict "$OL_P99" 2 '<=')"
-	printf '%-50s %-32s %-13s %s\n' "   corrected p99" "$OL_CP99 ms" "" ""
-	printf '%-50s %-32s %-13s %s\n' "   floor: baseline p50 / p99 / p99.9, same rate" "$OL_FLOOR_P50 / $OL_FLOOR_P99 / $OL_FLOOR_P999 ms" "" ""
-	printf '%-50s %-32s %-13s %s\n' "   server CPU busy: real / baseline" "$OL_BUSY% / $OL_FLOOR_BUSY%" "" ""
-	printf '%-50s %-32s %-13s %s\n' "   steal on the server CPU: real / baseline runs" "$OL_STEAL% / $OL_FLOOR_STEAL%" "" ""
 	printf '%-50s %-32s %-13s %s\n' "d. 429 path: 429s (one IP, hey)" "$N429 in ${DURATION}s = $RPS429/s" "" ""
 	printf '%-50s %-32s %-13s %s\n' "e. logins/s (1 core, OWASP argon2id)" "$LOGIN_RPS (CPU $LOGIN_BUSY%)" "" ""
 	printf '%-50s %-32s %-13s %s\n' "   logins/s per core" "$LOGIN_PER_CORE" ">= 30" "$(verdict "$LOGIN_PER_CORE" 30 '>=')"

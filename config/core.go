@@ -40,10 +40,11 @@ type Server struct {
 	DrainDelay time.Duration `mapstructure:"drain_delay"`
 	// GCPercent is the Go GC target (GOGC) unless the GOGC environment variable is set. The live
 	// heap is small (caches of a few MB) and /tokens/verify allocates steadily, so Go's 100
-	// means a collection several times a second whose mark phase delays requests on a small
-	// CPU share; 400 collects a quarter as often for a few MB more. With a memory limit
-	// (GOMEMLIMIT, set by the Helm chart from the container's limit) the GC still tightens
-	// before the limit. Default 400; 0 keeps Go's default.
+	// means a collection every fraction of a second whose mark phase delays requests on a
+	// small CPU share; 200 collects half as often. The price is memory under a login flood
+	// (argon2 allocates 19 MiB per hash): see docs/performance.md. With a memory limit
+	// (GOMEMLIMIT, set by the Helm chart from the container's limit) the GC tightens before
+	// the limit. Default 200; 0 keeps Go's default.
 	GCPercent int `mapstructure:"gc_percent"`
 }
 
@@ -116,8 +117,13 @@ type Password struct {
 	Argon2Threads uint8  `mapstructure:"argon2_threads"` // default 1
 	Workers       int    `mapstructure:"workers"`        // concurrent hashes, default 0 = GOMAXPROCS
 	// Nice runs hashing threads at this lower priority (Linux nice, 0-19), so a login flood
-	// cannot starve /tokens/verify; 0 disables it. Default 10.
-	Nice      int           `mapstructure:"nice"`
+	// cannot starve /tokens/verify. Default 10.
+	Nice int `mapstructure:"nice"`
+	// SchedIdle runs hashing threads under Linux's SCHED_IDLE instead: a request thread that
+	// wakes preempts a hash at once (a niced hash may first finish its slice, a few ms), and
+	// hashing gets the CPU time requests leave. Default true; with nice 0 and sched_idle false,
+	// hashing runs at the requests' priority.
+	SchedIdle bool          `mapstructure:"sched_idle"`
 	LockAfter int           `mapstructure:"lock_after"` // consecutive failures before a lock, default 10
 	LockBase  time.Duration `mapstructure:"lock_base"`  // first lock, doubling, default 1m
 	LockMax   time.Duration `mapstructure:"lock_max"`   // default 1h
@@ -138,7 +144,7 @@ var CoreDefaults = Defaults{
 	"server.idle_timeout":       "120s",
 	"server.shutdown_timeout":   "15s",
 	"server.drain_delay":        "0s",
-	"server.gc_percent":         400,
+	"server.gc_percent":         200,
 	"log.level":                 "info",
 	"log.format":                "json",
 	"data.dir":                  "data",
@@ -165,6 +171,7 @@ var CoreDefaults = Defaults{
 	"password.argon2_threads":   1,
 	"password.workers":          0,
 	"password.nice":             10,
+	"password.sched_idle":       true,
 	"password.lock_after":       10,
 	"password.lock_base":        "1m",
 	"password.lock_max":         "1h",

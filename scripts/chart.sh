@@ -168,6 +168,10 @@ check() {
 		--set config.database.url=postgres://u:p@db/auth || rc=1
 	expect_fail "twilio has no auth token Secret" "secrets\.twilioAuthToken" -f "$base" \
 		--set secrets.existingSecret=,secrets.databaseURL.secret=s,secrets.redisURL.secret=s,secrets.jwtSecret.secret=s,secrets.encryptionKey.secret=s,config.sms.provider=twilio || rc=1
+	expect_fail "a keyring has no active kid" "config\.jwt\.active_kid" -f "$base" \
+		--set secrets.jwtKeys.secret=keys --set config.jwt.active_kid= || rc=1
+	expect_fail "the keys dir is set in config" "config\.jwt\.keys_dir is set by the chart" -f "$base" \
+		--set config.jwt.keys_dir=/keys || rc=1
 	expect_fail "the grace period is shorter than the drain" "terminationGracePeriodSeconds" -f "$base" \
 		--set terminationGracePeriodSeconds=10 || rc=1
 

@@ -74,7 +74,7 @@ func usersCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, 1, 0)
+				h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, 1, passwords.Isolation{})
 				hash, err := h.Hash(cmd.Context(), password)
 				if err != nil {
 					return err

@@ -6,12 +6,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWorkersRunNiced checks the isolation mechanism itself: the job runs on a thread whose
 // nice value is the configured one, and the caller's thread is untouched.
 func TestWorkersRunNiced(t *testing.T) {
-	h := New(OWASP, 1, 7)
+	h := New(OWASP, 1, Isolation{Nice: 7})
 	defer h.Close()
 	var workerPrio int
 	var err error
@@ -42,7 +44,7 @@ func TestWorkersRunNiced(t *testing.T) {
 func TestSpareProcsOnlyWhileHashing(t *testing.T) {
 	defer func(d time.Duration) { spareLinger = d }(spareLinger)
 	spareLinger = 50 * time.Millisecond
-	h := New(OWASP, 1, 5)
+	h := New(OWASP, 1, Isolation{Nice: 5})
 	defer h.Close()
 	// Earlier tests and New's timing equaliser hashed: wait for lent Ps to be given back.
 	waitLent(t)
@@ -59,7 +61,7 @@ func TestSpareProcsOnlyWhileHashing(t *testing.T) {
 		t.Fatalf("GOMAXPROCS after the hash = %d, want %d back", got, base)
 	}
 	// Without nice, no P is lent.
-	plain := New(OWASP, 1, 0)
+	plain := New(OWASP, 1, Isolation{})
 	defer plain.Close()
 	if err := plain.run(context.Background(), func() { during = runtime.GOMAXPROCS(0) }); err != nil {
 		t.Fatal(err)
@@ -84,5 +86,30 @@ func waitLent(t *testing.T) {
 			t.Fatalf("%d Ps still lent", lent)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestWorkersRunSchedIdle: with Idle the job's thread is under SCHED_IDLE, the caller's is not.
+func TestWorkersRunSchedIdle(t *testing.T) {
+	h := New(OWASP, 1, Isolation{Nice: 10, Idle: true})
+	defer h.Close()
+	var policy uint32
+	var err error
+	if err := h.run(context.Background(), func() {
+		var a *unix.SchedAttr
+		if a, err = unix.SchedGetAttr(0, 0); err == nil {
+			policy = a.Policy
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if policy != unix.SCHED_IDLE {
+		t.Fatalf("worker policy = %d, want SCHED_IDLE (%d)", policy, unix.SCHED_IDLE)
+	}
+	if mine, err := unix.SchedGetAttr(0, 0); err != nil || mine.Policy == unix.SCHED_IDLE {
+		t.Fatalf("the caller's thread: %+v %v", mine, err)
 	}
 }

@@ -3,4 +3,4 @@
 package passwords
 
 // lowerPriority is Linux-only; elsewhere hashing runs at normal priority.
-func lowerPriority(int) {}
+func lowerPriority(Isolation) {}

@@ -44,17 +44,30 @@ type Hasher struct {
 	once   sync.Once
 }
 
-// New builds a Hasher; workers ≤ 0 means one per CPU. nice > 0 runs each worker on its own OS
-// thread at that lower scheduling priority (Linux), so that when hashing and cheap requests
+// Isolation keeps hashing from starving cheap requests. When on, each worker runs on its own OS
+// thread at a lower scheduling priority (Linux), so that when hashing and cheap requests
 // compete for a CPU the kernel serves the cheap ones first: a login flood slows logins, not
-// /tokens/verify. While niced workers hash, the scheduler gets one spare P each (spareProcs).
-func New(p Params, workers, nice int) *Hasher {
+// /tokens/verify. While such workers hash, the Go scheduler gets one spare P each (spareProcs).
+// The zero value is no isolation.
+type Isolation struct {
+	// Nice is the threads' nice value (1-19); 0 with Idle false turns isolation off.
+	Nice int
+	// Idle runs the threads under SCHED_IDLE: a waking request thread preempts a hash at once,
+	// where a merely niced hash may finish its time slice (a few ms) first, and hashing gets
+	// only the CPU time requests leave. Nice is then irrelevant.
+	Idle bool
+}
+
+func (i Isolation) on() bool { return i.Idle || i.Nice > 0 }
+
+// New builds a Hasher; workers ≤ 0 means one per CPU.
+func New(p Params, workers int, iso Isolation) *Hasher {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	h := &Hasher{params: p, jobs: make(chan func())}
 	for i := 0; i < workers; i++ {
-		go h.work(nice)
+		go h.work(iso)
 	}
 	h.dummy = h.hash("cashless-auth timing equaliser")
 	return h
@@ -63,14 +76,14 @@ func New(p Params, workers, nice int) *Hasher {
 // Close stops the workers once the queued hashes are done.
 func (h *Hasher) Close() { h.once.Do(func() { close(h.jobs) }) }
 
-func (h *Hasher) work(nice int) {
-	if nice > 0 {
+func (h *Hasher) work(iso Isolation) {
+	if iso.on() {
 		// The thread dies with this goroutine, so its priority never leaks to other work.
 		runtime.LockOSThread()
-		lowerPriority(nice)
+		lowerPriority(iso)
 	}
 	for job := range h.jobs {
-		if nice > 0 {
+		if iso.on() {
 			spare.acquire()
 			job()
 			spare.release()

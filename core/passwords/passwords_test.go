@@ -9,7 +9,7 @@ import (
 )
 
 func TestHashVerify(t *testing.T) {
-	h := New(OWASP, 2, 0)
+	h := New(OWASP, 2, Isolation{})
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "correct horse")
 	if err != nil {
@@ -37,9 +37,9 @@ func TestHashVerify(t *testing.T) {
 
 func TestWeakerParamsAskForRehash(t *testing.T) {
 	ctx := context.Background()
-	weak := New(Params{Memory: 8192, Time: 1, Threads: 1}, 1, 0)
+	weak := New(Params{Memory: 8192, Time: 1, Threads: 1}, 1, Isolation{})
 	enc, _ := weak.Hash(ctx, "pw-123456")
-	ok, rehash, err := New(OWASP, 1, 0).Verify(ctx, enc, "pw-123456")
+	ok, rehash, err := New(OWASP, 1, Isolation{}).Verify(ctx, enc, "pw-123456")
 	if err != nil || !ok || !rehash {
 		t.Fatalf("ok=%v rehash=%v err=%v", ok, rehash, err)
 	}
@@ -50,7 +50,7 @@ func TestLegacyBcrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(OWASP, 1, 0)
+	h := New(OWASP, 1, Isolation{})
 	ok, rehash, err := h.Verify(context.Background(), string(legacy), "legacy-pass")
 	if err != nil || !ok || !rehash {
 		t.Fatalf("bcrypt good: ok=%v rehash=%v err=%v", ok, rehash, err)
@@ -62,7 +62,7 @@ func TestLegacyBcrypt(t *testing.T) {
 }
 
 func TestMalformedHashesAreMismatches(t *testing.T) {
-	h := New(OWASP, 1, 0)
+	h := New(OWASP, 1, Isolation{})
 	for _, enc := range []string{"", "plain", "$argon2id$v=19$m=1,t=1$x$y", "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$a2V5"} {
 		ok, _, err := h.Verify(context.Background(), enc, "x")
 		if ok || err != nil {
@@ -72,7 +72,7 @@ func TestMalformedHashesAreMismatches(t *testing.T) {
 }
 
 func TestPoolHonoursContext(t *testing.T) {
-	h := New(OWASP, 1, 5)
+	h := New(OWASP, 1, Isolation{Nice: 5})
 	defer h.Close()
 	release := make(chan struct{})
 	h.jobs <- func() { <-release } // occupy the only worker
@@ -88,7 +88,7 @@ func TestPoolHonoursContext(t *testing.T) {
 }
 
 func BenchmarkVerifyOWASP(b *testing.B) {
-	h := New(OWASP, 0, 0)
+	h := New(OWASP, 0, Isolation{})
 	enc, _ := h.Hash(context.Background(), "benchmark-password")
 	b.ReportAllocs()
 	b.ResetTimer()

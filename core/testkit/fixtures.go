@@ -8,7 +8,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
-var fixtureHasher = passwords.New(passwords.OWASP, 0, 0)
+var fixtureHasher = passwords.New(passwords.OWASP, 0, passwords.Isolation{})
 
 // User creates a staff user with an argon2id hash of password.
 func (e *Env) User(t testing.TB, email, password, role string, eventID *int64, mode int) int64 {

@@ -78,6 +78,7 @@ app.kubernetes.io/part-of: cashless-platform
 {{- define "cashless-auth.configDir" -}}/etc/cashless-auth{{- end -}}
 {{- define "cashless-auth.configPath" -}}/etc/cashless-auth/config.yaml{{- end -}}
 {{- define "cashless-auth.firebaseDir" -}}/var/run/secrets/cashless-auth/firebase{{- end -}}
+{{- define "cashless-auth.jwtKeysDir" -}}/var/run/secrets/cashless-auth/jwt-keys{{- end -}}
 
 {{/* config.yaml: .Values.config plus the keys the chart owns. */}}
 {{- define "cashless-auth.configYAML" -}}
@@ -89,6 +90,11 @@ app.kubernetes.io/part-of: cashless-platform
 {{- $fb := get $cfg "firebase" | default dict -}}
 {{- $_ := set $fb "credentials_file" (printf "%s/credentials.json" (include "cashless-auth.firebaseDir" .)) -}}
 {{- $_ := set $cfg "firebase" $fb -}}
+{{- end -}}
+{{- if .Values.secrets.jwtKeys.secret -}}
+{{- $jwt := get $cfg "jwt" | default dict -}}
+{{- $_ := set $jwt "keys_dir" (include "cashless-auth.jwtKeysDir" .) -}}
+{{- $_ := set $cfg "jwt" $jwt -}}
 {{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
@@ -118,6 +124,15 @@ app.kubernetes.io/part-of: cashless-platform
 {{- if not (include "cashless-auth.secretName" (dict "root" $root "entry" $entry)) -}}
 {{- fail (printf "secrets.%s: no Secret named. Set secrets.existingSecret (or secrets.%s.secret) to an existing Secret whose key %q holds %s; this chart never runs the embedded SQLite/in-process default (read-only root filesystem, several replicas). See docs/operations.md" $entry $entry $e.key $what) -}}
 {{- end -}}
+{{- end -}}
+{{- if include "cashless-auth.cfg" (dict "root" $root "key" "jwt.keys_dir") -}}
+{{- fail "config.jwt.keys_dir is set by the chart: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
+{{- end -}}
+{{- if and $root.Values.secrets.jwtKeys.secret (not (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid"))) -}}
+{{- fail "secrets.jwtKeys names a keyring: set config.jwt.active_kid to the kid of its signing key (<kid>.pem)" -}}
+{{- end -}}
+{{- if and (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid")) (not $root.Values.secrets.jwtKeys.secret) -}}
+{{- fail "config.jwt.active_kid is set: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
 {{- end -}}
 {{- if and (eq (include "cashless-auth.cfg" (dict "root" $root "key" "mail.provider")) "smtp") (include "cashless-auth.cfg" (dict "root" $root "key" "mail.smtp.username")) -}}
 {{- if not (include "cashless-auth.secretName" (dict "root" $root "entry" "smtpPassword")) -}}
@@ -171,6 +186,15 @@ app.kubernetes.io/part-of: cashless-platform
 {{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "redisURL" "env" "CASHLESS_AUTH_REDIS_URL") }}
 {{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "jwtSecret" "env" "CASHLESS_AUTH_JWT_SECRET") }}
 {{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "encryptionKey" "env" "CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY") }}
+{{- if include "cashless-auth.cfg" (dict "root" $root "key" "jwt.keys_dir") -}}
+{{- fail "config.jwt.keys_dir is set by the chart: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
+{{- end -}}
+{{- if and $root.Values.secrets.jwtKeys.secret (not (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid"))) -}}
+{{- fail "secrets.jwtKeys names a keyring: set config.jwt.active_kid to the kid of its signing key (<kid>.pem)" -}}
+{{- end -}}
+{{- if and (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid")) (not $root.Values.secrets.jwtKeys.secret) -}}
+{{- fail "config.jwt.active_kid is set: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
+{{- end -}}
 {{- if and (eq (include "cashless-auth.cfg" (dict "root" $root "key" "mail.provider")) "smtp") (include "cashless-auth.cfg" (dict "root" $root "key" "mail.smtp.username")) }}
 {{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "smtpPassword" "env" "CASHLESS_AUTH_MAIL_SMTP_PASSWORD") }}
 {{- end }}
@@ -206,6 +230,11 @@ app.kubernetes.io/part-of: cashless-platform
   mountPath: {{ include "cashless-auth.firebaseDir" . }}
   readOnly: true
 {{- end }}
+{{- if .Values.secrets.jwtKeys.secret }}
+- name: jwt-keys
+  mountPath: {{ include "cashless-auth.jwtKeysDir" . }}
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* cashless-auth.volumes (dict "root" $ "configMap" NAME) */}}
@@ -225,6 +254,14 @@ app.kubernetes.io/part-of: cashless-platform
     items:
       - key: {{ .key | quote }}
         path: credentials.json
+{{- end }}
+{{- end }}
+{{- with .root.Values.secrets.jwtKeys }}
+{{- if .secret }}
+- name: jwt-keys
+  secret:
+    secretName: {{ .secret | quote }}
+    defaultMode: 0440
 {{- end }}
 {{- end }}
 {{- end -}}
