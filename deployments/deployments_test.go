@@ -131,6 +131,9 @@ func TestRenderedTenantConfigsLoad(t *testing.T) {
 
 			// The keyring Secret is mounted as a directory at jwt.keys_dir: stand in a keyring
 			// holding the active kid's signing key.
+			if values.GetString("secrets.jwtKeys.secret") != "" && rendered.GetString("jwt.keys_dir") == "" {
+				t.Errorf("tenant %s names a keyring Secret but the rendered config has no jwt.keys_dir", tenant)
+			}
 			if d := rendered.GetString("jwt.keys_dir"); d != "" {
 				if !strings.HasPrefix(d, "/var/run/secrets/") {
 					t.Errorf("jwt.keys_dir = %q, want the chart's Secret mount under /var/run/secrets/", d)
