@@ -351,6 +351,21 @@ func newAccountLock(st state.Store, cfg config.Core) AccountLock {
 	return AccountLock{lockout.New(st, lockout.Policy{After: cfg.Password.LockAfter, Base: cfg.Password.LockBase, Max: cfg.Password.LockMax})}
 }
 
+// Document assembles the OpenAPI document of the plugins enabled under v without building the
+// rest of the service (no database, Redis or secrets): `cashless-auth openapi` prints it
+// without touching a store. Plugin modules only provide and supply, so nothing else runs.
+func Document(v *viper.Viper, plugins []Plugin) (*openapi.Document, error) {
+	opts := []fx.Option{fx.NopLogger, fx.Provide(newDocument)}
+	for _, p := range plugins {
+		if p.Enabled(v) {
+			opts = append(opts, p.Module)
+		}
+	}
+	var doc *openapi.Document
+	app := fx.New(append(opts, fx.Populate(&doc))...)
+	return doc, app.Err()
+}
+
 func newDocument(in fragments) (*openapi.Document, error) {
 	return openapi.Assemble(in.Fragments)
 }

@@ -97,3 +97,44 @@ func TestRetireHardware(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPINeedsNoStore: `openapi` prints the enabled modules' document from the config
+// alone, even when the configured PostgreSQL is unreachable, and a disabled module's paths
+// are absent.
+func TestOpenAPINeedsNoStore(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "CASHLESS_AUTH_") && !strings.HasPrefix(kv, "CASHLESS_AUTH_TEST_") {
+			k, _, _ := strings.Cut(kv, "=")
+			t.Setenv(k, "")
+		}
+	}
+	conf := filepath.Join(t.TempDir(), "config.yaml")
+	body := "database:\n  url: postgres://nobody@127.0.0.1:1/none?sslmode=disable\n" +
+		"jwt:\n  secret: 0123456789abcdef0123456789abcdef\n" +
+		"secrets:\n  encryption_key: " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)) + "\n" +
+		"firebase:\n  project_id: demo-test\n" +
+		"modules:\n  phone_otp:\n    enabled: false\n  firebase:\n    enabled: true\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, conf, "openapi")
+	if err != nil {
+		t.Fatalf("openapi: %v", err)
+	}
+	var doc struct {
+		Paths map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	for _, want := range []string{"/tokens/verify", "/auth/login/firebase"} {
+		if doc.Paths[want] == nil {
+			t.Errorf("no %s among %d paths", want, len(doc.Paths))
+		}
+	}
+	for p := range doc.Paths {
+		if strings.Contains(p, "/otp") || strings.Contains(p, "/phone") {
+			t.Errorf("disabled phone_otp module's path %s is in the document", p)
+		}
+	}
+}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
@@ -123,13 +122,12 @@ func migrate(ctx context.Context, g *globals) error {
 }
 
 func printOpenAPI(w io.Writer, g *globals) error {
-	v, cfg, err := load(g)
+	v, _, err := load(g)
 	if err != nil {
 		return err
 	}
-	var doc *openapi.Document
-	app := fx.New(core.Options(v, cfg, modules.All()), fx.Populate(&doc), fx.NopLogger)
-	if err := app.Err(); err != nil {
+	doc, err := core.Document(v, modules.All())
+	if err != nil {
 		return err
 	}
 	var pretty any
