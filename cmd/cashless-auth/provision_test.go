@@ -108,6 +108,7 @@ func TestOpenAPINeedsNoStore(t *testing.T) {
 			t.Setenv(k, "")
 		}
 	}
+	t.Setenv("FIREBASE_AUTH_EMULATOR_HOST", "") // make test sets it; the loader refuses it unless allowed
 	conf := filepath.Join(t.TempDir(), "config.yaml")
 	body := "database:\n  url: postgres://nobody@127.0.0.1:1/none?sslmode=disable\n" +
 		"jwt:\n  secret: 0123456789abcdef0123456789abcdef\n" +
