@@ -123,7 +123,12 @@ type Password struct {
 	// wakes preempts a hash at once (a niced hash may first finish its slice, a few ms), and
 	// hashing gets the CPU time requests leave. Default true; with nice 0 and sched_idle false,
 	// hashing runs at the requests' priority.
-	SchedIdle bool          `mapstructure:"sched_idle"`
+	SchedIdle bool `mapstructure:"sched_idle"`
+	// Process hashes in child processes (the binary re-executed, one per worker, at that
+	// priority), so the serving process never gives a hash a P of its own nor collects
+	// argon2's 19 MiB of garbage per hash. Linux; default true; false keeps hashing threads in
+	// the serving process.
+	Process   bool          `mapstructure:"process"`
 	LockAfter int           `mapstructure:"lock_after"` // consecutive failures before a lock, default 10
 	LockBase  time.Duration `mapstructure:"lock_base"`  // first lock, doubling, default 1m
 	LockMax   time.Duration `mapstructure:"lock_max"`   // default 1h
@@ -172,6 +177,7 @@ var CoreDefaults = Defaults{
 	"password.workers":          0,
 	"password.nice":             10,
 	"password.sched_idle":       true,
+	"password.process":          true,
 	"password.lock_after":       10,
 	"password.lock_base":        "1m",
 	"password.lock_max":         "1h",

@@ -328,7 +328,7 @@ func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
 	if workers <= 0 {
 		workers = cpus
 	}
-	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, passwords.Isolation{Nice: cfg.Password.Nice, Idle: cfg.Password.SchedIdle})
+	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, passwords.Isolation{Nice: cfg.Password.Nice, Idle: cfg.Password.SchedIdle, Process: cfg.Password.Process})
 	lc.Append(fx.StopHook(h.Close))
 	return h
 }

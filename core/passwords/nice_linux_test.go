@@ -2,7 +2,10 @@ package passwords
 
 import (
 	"context"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,11 +21,11 @@ func TestWorkersRunNiced(t *testing.T) {
 	var workerPrio int
 	var err error
 	done := make(chan struct{})
-	h.jobs <- func() {
+	h.jobs <- &job{done: make(chan struct{}), probe: func() {
 		// The raw syscall answers 20 - nice.
 		workerPrio, err = syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 		close(done)
-	}
+	}}
 	<-done
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +53,7 @@ func TestSpareProcsOnlyWhileHashing(t *testing.T) {
 	waitLent(t)
 	base := runtime.GOMAXPROCS(0)
 	var during int
-	if err := h.run(context.Background(), func() { during = runtime.GOMAXPROCS(0) }); err != nil {
+	if err := h.run(context.Background(), &job{probe: func() { during = runtime.GOMAXPROCS(0) }}); err != nil {
 		t.Fatal(err)
 	}
 	if during != base+1 {
@@ -63,7 +66,7 @@ func TestSpareProcsOnlyWhileHashing(t *testing.T) {
 	// Without nice, no P is lent.
 	plain := New(OWASP, 1, Isolation{})
 	defer plain.Close()
-	if err := plain.run(context.Background(), func() { during = runtime.GOMAXPROCS(0) }); err != nil {
+	if err := plain.run(context.Background(), &job{probe: func() { during = runtime.GOMAXPROCS(0) }}); err != nil {
 		t.Fatal(err)
 	}
 	if during != base {
@@ -95,12 +98,12 @@ func TestWorkersRunSchedIdle(t *testing.T) {
 	defer h.Close()
 	var policy uint32
 	var err error
-	if err := h.run(context.Background(), func() {
+	if err := h.run(context.Background(), &job{probe: func() {
 		var a *unix.SchedAttr
 		if a, err = unix.SchedGetAttr(0, 0); err == nil {
 			policy = a.Policy
 		}
-	}); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	if err != nil {
@@ -112,4 +115,97 @@ func TestWorkersRunSchedIdle(t *testing.T) {
 	if mine, err := unix.SchedGetAttr(0, 0); err != nil || mine.Policy == unix.SCHED_IDLE {
 		t.Fatalf("the caller's thread: %+v %v", mine, err)
 	}
+}
+
+// TestProcessWorkers: with Process, hashes run in a child process whose threads are all under
+// SCHED_IDLE; results match the in-process ones, and a killed child fails only the request it
+// held and is replaced.
+func TestProcessWorkers(t *testing.T) {
+	t.Setenv("CASHLESS_AUTH_JWT_SECRET", "must-not-reach-the-worker")
+	h := New(OWASP, 1, Isolation{Idle: true, Process: true})
+	defer h.Close()
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "pw-123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := New(OWASP, 1, Isolation{}).Verify(ctx, enc, "pw-123456"); err != nil || !ok || rehash {
+		t.Fatalf("in-process verify of the child's hash: %v %v %v", ok, rehash, err)
+	}
+	if ok, _, err := h.Verify(ctx, enc, "wrong"); err != nil || ok {
+		t.Fatalf("child accepted a wrong password: %v %v", ok, err)
+	}
+	if ok, _, err := h.Verify(ctx, enc, "pw-123456"); err != nil || !ok {
+		t.Fatalf("child refused the right password: %v %v", ok, err)
+	}
+
+	// The child: one, every thread SCHED_IDLE.
+	pids := childPIDs(t)
+	if len(pids) != 1 {
+		t.Fatalf("%d hash worker processes, want 1", len(pids))
+	}
+	// It does not inherit the service's settings (secrets among them).
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pids[0]) + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if strings.HasPrefix(kv, "CASHLESS_AUTH_") && !strings.HasPrefix(kv, workerEnv+"=") {
+			t.Errorf("the worker inherited %s", kv)
+		}
+	}
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pids[0]) + "/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		a, err := unix.SchedGetAttr(tid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Policy != unix.SCHED_IDLE {
+			t.Errorf("child thread %d has policy %d, want SCHED_IDLE", tid, a.Policy)
+		}
+	}
+
+	// Kill it: the next request may fail, the one after works on a new child.
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	_, _, _ = h.Verify(ctx, enc, "pw-123456")
+	if ok, _, err := h.Verify(ctx, enc, "pw-123456"); err != nil || !ok {
+		t.Fatalf("after the child died: %v %v", ok, err)
+	}
+}
+
+// childPIDs lists this process's children that are hash workers.
+func childPIDs(t *testing.T) []int {
+	t.Helper()
+	self := strconv.Itoa(os.Getpid())
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 2 || fields[1] != self {
+			continue
+		}
+		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if strings.Contains(string(env), workerEnv+"=") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -75,7 +75,7 @@ func TestPoolHonoursContext(t *testing.T) {
 	h := New(OWASP, 1, Isolation{Nice: 5})
 	defer h.Close()
 	release := make(chan struct{})
-	h.jobs <- func() { <-release } // occupy the only worker
+	h.jobs <- &job{done: make(chan struct{}), probe: func() { <-release }} // occupy the only worker
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "x"); err == nil {
