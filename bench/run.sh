@@ -713,7 +713,7 @@ fi
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >= t : v <= t; print ok ? "ok" : "MISSED" }'; }
 {
 	echo "cashless-auth make bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$DIRTY"
-	echo "machine: $NPROC x $CPU_MODEL, $GO_VERSION; server on CPU $SERVER_CPU (GOMAXPROCS ${GOMAXPROCS_SEEN:-?} at rest, +1 while a niced hash runs), load generators on CPU $LOAD_CPU (taskset)"
+	echo "machine: $NPROC x $CPU_MODEL, $GO_VERSION; server on CPU $SERVER_CPU (GOMAXPROCS ${GOMAXPROCS_SEEN:-?}; hashes run in worker processes unless password.process is off), load generators on CPU $LOAD_CPU (taskset)"
 	echo "tokens: $NTOKENS valid access tokens over $NSESSIONS sessions, rotated by the verify loads"
 	echo "load: wrk $REPS x ${DURATION}s -c$CONNS interleaved (saturation), $LAT_TOOL ${LAT_DURATION}s constant rate over <= $CONNS connections (latency), hey (429 path);"
 	echo "      verify callers rotate X-Forwarded-For over $NIPS addresses: $PER_IP_MIN req/min each at saturation (cap 600)"
