@@ -110,7 +110,8 @@ func (c *child) start() error {
 	if err != nil {
 		return fmt.Errorf("passwords: hash worker: %w", err)
 	}
-	cmd := exec.Command(exe)
+	// The argument only names the process in ps and top: init takes over before any parsing.
+	cmd := exec.Command(exe, "hash-worker")
 	cmd.Env = append(workerEnviron(), workerEnv+"="+c.iso.mode())
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = childAttr()
