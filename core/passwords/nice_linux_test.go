@@ -169,14 +169,16 @@ func TestProcessWorkers(t *testing.T) {
 		}
 	}
 
-	// Kill it: the next request may fail, the one after works on a new child.
+	// Kill it: the next request is retried in a new child and succeeds.
 	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	_, _, _ = h.Verify(ctx, enc, "pw-123456")
 	if ok, _, err := h.Verify(ctx, enc, "pw-123456"); err != nil || !ok {
 		t.Fatalf("after the child died: %v %v", ok, err)
+	}
+	if now := childPIDs(t); len(now) != 1 || now[0] == pids[0] {
+		t.Fatalf("hash workers after the kill: %v (killed %d)", now, pids[0])
 	}
 }
 
@@ -208,4 +210,24 @@ func childPIDs(t *testing.T) []int {
 		}
 	}
 	return pids
+}
+
+// TestProcessWorkersUnavailable: when no worker process can start, hashing still works, in
+// this process.
+func TestProcessWorkersUnavailable(t *testing.T) {
+	defer func(f func() (string, error)) { workerExecutable = f }(workerExecutable)
+	workerExecutable = func() (string, error) { return "/nonexistent/cashless-auth", nil }
+	h := New(OWASP, 1, Isolation{Idle: true, Process: true})
+	defer h.Close()
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "pw-123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := h.Verify(ctx, enc, "pw-123456"); err != nil || !ok {
+		t.Fatalf("verify without worker processes: %v %v", ok, err)
+	}
+	if pids := childPIDs(t); len(pids) != 0 {
+		t.Fatalf("worker processes %v", pids)
+	}
 }

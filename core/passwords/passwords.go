@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -110,7 +111,14 @@ func (h *Hasher) work(iso Isolation) {
 		c := &child{iso: iso}
 		defer c.close()
 		for j := range h.jobs {
-			j.err = c.do(h.params, j)
+			if j.err = c.do(h.params, j); errors.Is(j.err, errStart) {
+				// Degraded but available: hash here, at the requests' priority, rather than
+				// refuse logins. The failure is logged by the caller's error path only if
+				// this fails too.
+				fmt.Fprintln(os.Stderr, "passwords:", j.err, "- hashing in-process")
+				j.err = nil
+				h.exec(j)
+			}
 			close(j.done)
 		}
 		return

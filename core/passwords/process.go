@@ -105,8 +105,11 @@ func workerEnviron() []string {
 	return env
 }
 
+// workerExecutable is the binary a worker runs: this one.
+var workerExecutable = os.Executable
+
 func (c *child) start() error {
-	exe, err := os.Executable()
+	exe, err := workerExecutable()
 	if err != nil {
 		return fmt.Errorf("passwords: hash worker: %w", err)
 	}
@@ -130,27 +133,32 @@ func (c *child) start() error {
 	return nil
 }
 
-// do runs j in the child, starting it if needed; on a broken pipe the child is stopped, j fails
-// and the next job starts a new one.
+// errStart: no worker process could be started (the binary is gone, a process limit).
+var errStart = errors.New("passwords: cannot start a hash worker")
+
+// do runs j in the child, starting it if needed. A child that dies mid-request (killed, out of
+// memory) is replaced and j retried once in the new one, so a login does not fail for it; if
+// no child can be started, do reports errStart and the caller hashes in-process instead.
 func (c *child) do(p Params, j *job) error {
 	if j.probe != nil {
 		j.probe()
 		return nil
 	}
-	if c.cmd == nil {
-		if err := c.start(); err != nil {
-			return err
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if c.cmd == nil {
+			if serr := c.start(); serr != nil {
+				return fmt.Errorf("%w: %w", errStart, serr)
+			}
 		}
-	}
-	err := writeRequest(c.w, p, j)
-	if err == nil {
-		err = readResponse(c.r, j)
-	}
-	if err != nil {
+		if err = writeRequest(c.w, p, j); err == nil {
+			if err = readResponse(c.r, j); err == nil {
+				return nil
+			}
+		}
 		c.close()
-		return fmt.Errorf("passwords: hash worker: %w", err)
 	}
-	return nil
+	return fmt.Errorf("passwords: hash worker: %w", err)
 }
 
 func (c *child) close() {
