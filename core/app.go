@@ -105,6 +105,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			newSessions,
 			newGuards,
 			newAccountLock,
+			newStaffPasswords,
 			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
 			store.NewEventClients, store.NewPasswordResets,
 			newDocument,

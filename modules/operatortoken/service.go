@@ -9,13 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/seal"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
@@ -62,12 +60,10 @@ func Allowed(devType string, mode int) bool { return DevTypeOf(mode) == devType 
 
 // ErrBadCredentials covers a wrong password, an unknown e-mail, an account that is not an
 // operator and a device type the operator's mode does not allow: the client sees one answer.
-var ErrBadCredentials = errors.New("operatortoken: bad credentials")
+var ErrBadCredentials = core.ErrBadCredentials
 
 // LockedError says the account is locked after repeated failures.
-type LockedError struct{ RetryAfter time.Duration }
-
-func (e *LockedError) Error() string { return "operatortoken: account locked" }
+type LockedError = core.LockedError
 
 // Session is a successful operator login.
 type Session struct {
@@ -81,54 +77,33 @@ type Session struct {
 
 // Service checks operator credentials and hands out their persistent session token.
 type Service struct {
+	creds  *core.StaffPasswords
 	users  *store.Users
-	hasher *passwords.Hasher
-	lock   core.AccountLock
 	sealer *seal.Sealer
 	log    *zap.Logger
 }
 
 // NewService builds the lane's service.
-func NewService(users *store.Users, hasher *passwords.Hasher, lock core.AccountLock, sealer *seal.Sealer, log *zap.Logger) *Service {
-	return &Service{users: users, hasher: hasher, lock: lock, sealer: sealer, log: log.Named("operator_token")}
+func NewService(creds *core.StaffPasswords, users *store.Users, sealer *seal.Sealer, log *zap.Logger) *Service {
+	return &Service{creds: creds, users: users, sealer: sealer, log: log.Named("operator_token")}
 }
 
 // Login checks the operator's e-mail, password and device type and returns the session token,
 // creating it only when the operator has none. Failures count towards the same per-account
 // lock as POST /auth/login, and unknown e-mails cost the same hashing.
 func (s *Service) Login(ctx context.Context, email, password, devType, devMAC string) (Session, error) {
-	email = store.NormalizeEmail(email)
-	target := "login:" + email
-	if wait, locked, err := s.lock.Locked(ctx, target); err != nil {
-		return Session{}, err
-	} else if locked {
-		return Session{}, &LockedError{RetryAfter: wait}
-	}
-	u, err := s.users.ByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		s.hasher.Equalise(ctx, password)
-		return Session{}, s.fail(ctx, target)
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("operatortoken: load user: %w", err)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, password)
+	v, err := s.creds.Check(ctx, email, password)
 	if err != nil {
 		return Session{}, err
 	}
-	if !ok {
-		return Session{}, s.fail(ctx, target)
-	}
+	u := v.User
 	// The password was right: a role or device-type mismatch is refused with the same answer
 	// but is no guess, so it neither counts towards nor clears the lock.
 	if u.Role != store.RoleOperator || !Allowed(devType, u.Mode) {
 		return Session{}, ErrBadCredentials
 	}
-	if err := s.lock.Reset(ctx, target); err != nil {
+	if err := v.Accept(ctx); err != nil {
 		return Session{}, err
-	}
-	if rehash {
-		s.upgradeHash(ctx, u.ID, password)
 	}
 	tok, err := s.sessionToken(ctx, u)
 	if err != nil {
@@ -195,25 +170,6 @@ func (s *Service) newToken() (tok, hash, sealed string, err error) {
 		return "", "", "", err
 	}
 	return tok, HashToken(tok), sealed, nil
-}
-
-func (s *Service) fail(ctx context.Context, target string) error {
-	if _, err := s.lock.Fail(ctx, target); err != nil {
-		return err
-	}
-	return ErrBadCredentials
-}
-
-// upgradeHash replaces a legacy bcrypt or weaker argon2id hash; failure only costs the
-// upgrade, never the login.
-func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
-	h, err := s.hasher.Hash(ctx, password)
-	if err == nil {
-		err = s.users.UpdatePasswordHash(ctx, id, h)
-	}
-	if err != nil {
-		s.log.Warn("password hash upgrade failed", zap.Int64("user_id", id), zap.Error(err))
-	}
 }
 
 // HashToken is how a session token is looked up: hex SHA-256. The token carries 256 random

@@ -245,7 +245,7 @@ func (s *Service) Confirm(ctx context.Context, token, newPassword string) (int64
 	if err := s.resets.DeleteForUser(ctx, u.ID); err != nil {
 		return 0, err
 	}
-	if err := s.lock.Reset(ctx, "login:"+u.Email); err != nil {
+	if err := s.lock.Reset(ctx, core.LoginLockTarget(u.Email)); err != nil {
 		return 0, err
 	}
 	return u.ID, nil
