@@ -33,16 +33,12 @@ WAIT=${SERVICES_WAIT:-30}
 
 MAILPIT_SMTP=${CASHLESS_AUTH_MAILPIT_SMTP:-127.0.0.1:1025}
 MAILPIT_HTTP=${CASHLESS_AUTH_MAILPIT_HTTP:-127.0.0.1:8025}
-MAILPIT_PIDFILE=$RUN_DIR/mailpit.pid
 MAILPIT_LOG=$RUN_DIR/mailpit.log
-MAILPIT_USERS=$RUN_DIR/mailpit.users
 
 FIREBASE_AUTH_ADDR=${CASHLESS_AUTH_FIREBASE_AUTH:-127.0.0.1:9099}
 FIREBASE_PROJECT=demo-cashless
 FIREBASE_DIR=$RUN_DIR/firebase
-FIREBASE_PIDFILE=$RUN_DIR/firebase-emulator.pid
 FIREBASE_LOG=$RUN_DIR/firebase-emulator.log
-FIREBASE_USERS=$RUN_DIR/firebase-emulator.users
 FIREBASE_WAIT=${FIREBASE_EMULATOR_WAIT:-120}
 
 log() { printf 'services.sh: %s\n' "$*" >&2; }
@@ -126,59 +122,130 @@ ensure_redis() {
 		die "Redis on 127.0.0.1:6379 did not answer PING within ${WAIT}s (see /var/log/redis/ci.log)"
 }
 
+# --- Shared daemons ----------------------------------------------------------
+# Several `make test` runs on one machine (several clones) share one mailpit and one Firebase
+# Auth emulator: a start counts a user in $RUN_DIR/KEY.users, a stop leaves and stops the
+# process only when the last user has left. Both hold $RUN_DIR/KEY.lock (fd 9, never passed to
+# the daemon); $RUN_DIR/KEY.pid names the process, KEY.log is its output.
+
+daemon_lock() { # daemon_lock KEY
+	mkdir -p "$RUN_DIR"
+	exec 9>"$RUN_DIR/$1.lock"
+	if command -v flock >/dev/null 2>&1; then
+		flock -w 120 9 || die "timed out waiting for $RUN_DIR/$1.lock"
+	fi
+}
+
+# daemon_pid KEY COMM: prints the pid from KEY.pid when that process is alive and its command
+# name starts with COMM.
+daemon_pid() {
+	local pid file=$RUN_DIR/$1.pid
+	[[ -f $file ]] || return 1
+	pid=$(<"$file")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2"* ]] || return 1
+	printf '%s\n' "$pid"
+}
+
+daemon_users() { # daemon_users KEY
+	local n=0 file=$RUN_DIR/$1.users
+	[[ -f $file ]] && n=$(<"$file")
+	[[ $n =~ ^[0-9]+$ ]] || n=0
+	printf '%s\n' "$n"
+}
+
+daemon_forget() { rm -f "$RUN_DIR/$1.pid" "$RUN_DIR/$1.users"; }
+
+# daemon_join KEY COMM NAME READY URL: under KEY's lock, join a running daemon (ours: one more
+# user; someone else's answering READY at URL: used as is). Fails when the caller must start it.
+daemon_join() {
+	local key=$1 comm=$2 name=$3 ready=$4 url=$5 pid users
+	daemon_lock "$key"
+	if pid=$(daemon_pid "$key" "$comm") && "$ready"; then
+		users=$(($(daemon_users "$key") + 1))
+		printf '%s\n' "$users" >"$RUN_DIR/$key.users"
+		log "$name already running (pid $pid, $users users)"
+		return 0
+	fi
+	if "$ready"; then
+		log "something already answers on $url (not started by this script); using it"
+		return 0
+	fi
+	return 1
+}
+
+# daemon_started KEY NAME READY PID SECONDS POLL HINT: records PID, waits for READY; a daemon
+# that dies or stays unready is reported with its log's tail (HINT: the likely cause).
+daemon_started() {
+	local key=$1 name=$2 ready=$3 pid=$4 secs=$5 poll=$6 hint=$7 deadline log=$RUN_DIR/$1.log
+	printf '%s\n' "$pid" >"$RUN_DIR/$key.pid"
+	deadline=$((SECONDS + secs))
+	until "$ready"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			daemon_forget "$key"
+			tail -n 20 "$log" >&2 || true
+			die "$name exited during startup (log above, full log $log; $hint)"
+		fi
+		if ((SECONDS >= deadline)); then
+			tail -n 20 "$log" >&2 || true
+			daemon_kill "$pid" "$name"
+			daemon_forget "$key"
+			die "$name did not answer within ${secs}s"
+		fi
+		sleep "$poll"
+	done
+	printf '1\n' >"$RUN_DIR/$key.users"
+	log "$name is ready (pid $pid)"
+}
+
+# daemon_stop KEY COMM NAME [force]: leave one user; stop the daemon when none is left (or at
+# once with force).
+daemon_stop() {
+	local key=$1 comm=$2 name=$3 force=${4:-} pid users
+	daemon_lock "$key"
+	if ! pid=$(daemon_pid "$key" "$comm"); then
+		log "$name is not running (no live pid in $RUN_DIR/$key.pid)"
+		daemon_forget "$key"
+		return 0
+	fi
+	users=$(daemon_users "$key")
+	if [[ -z $force ]] && ((users > 1)); then
+		printf '%s\n' "$((users - 1))" >"$RUN_DIR/$key.users"
+		log "$name (pid $pid) is still used by $((users - 1)) other run(s); leaving it up"
+		return 0
+	fi
+	log "stopping $name (pid $pid)"
+	daemon_kill "$pid" "$name"
+	daemon_forget "$key"
+}
+
+# daemon_kill PID NAME: SIGTERM (both shut down cleanly on it), SIGKILL after 15 s.
+daemon_kill() {
+	local pid=$1 i
+	kill "$pid" 2>/dev/null || true
+	for ((i = 0; i < 75; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	log "$2 (pid $pid) did not exit after 15s; sending SIGKILL"
+	kill -9 "$pid" 2>/dev/null || true
+}
+
 # --- Mailpit -----------------------------------------------------------------
 
 mailpit_api_ready() {
 	curl -fsS --max-time 2 "http://$MAILPIT_HTTP/api/v1/info" >/dev/null 2>&1
 }
 
-# Prints the pid from the pid file when that process is alive and is mailpit.
-mailpit_pid() {
-	local pid
-	[[ -f $MAILPIT_PIDFILE ]] || return 1
-	pid=$(<"$MAILPIT_PIDFILE")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == mailpit* ]] || return 1
-	printf '%s\n' "$pid"
-}
-
-# Several `make test` runs on one machine (several clones) share one mailpit:
-# mailpit-start counts its users in $MAILPIT_USERS and mailpit-stop stops the
-# process only when the last one leaves. Both hold $RUN_DIR/mailpit.lock.
-mailpit_lock() {
-	mkdir -p "$RUN_DIR"
-	exec 8>"$RUN_DIR/mailpit.lock"
-	if command -v flock >/dev/null 2>&1; then
-		flock -w 120 8 || die "timed out waiting for $RUN_DIR/mailpit.lock"
-	fi
-}
-
-mailpit_users() {
-	local n=0
-	[[ -f $MAILPIT_USERS ]] && n=$(<"$MAILPIT_USERS")
-	[[ $n =~ ^[0-9]+$ ]] || n=0
-	printf '%s\n' "$n"
-}
-
 mailpit_start() {
-	local bin pid users deadline
+	local bin
 	"$SCRIPT_DIR/tools.sh" mailpit
 	bin=$TOOLS_DIR/bin/mailpit
-	mailpit_lock
-	if pid=$(mailpit_pid) && mailpit_api_ready; then
-		users=$(($(mailpit_users) + 1))
-		printf '%s\n' "$users" >"$MAILPIT_USERS"
-		log "mailpit already running (pid $pid, $users users)"
-		return 0
-	fi
-	if mailpit_api_ready; then
-		log "something already answers on http://$MAILPIT_HTTP/api/v1/info (not started by this script); using it"
-		return 0
-	fi
+	daemon_join mailpit mailpit mailpit mailpit_api_ready "http://$MAILPIT_HTTP/api/v1/info" && return 0
 	log "starting mailpit: SMTP $MAILPIT_SMTP, HTTP $MAILPIT_HTTP (log $MAILPIT_LOG)"
 	# stdin/stdout/stderr are detached so that a caller reading our output
-	# through a pipe (CI, make) does not wait on mailpit to close it; fd 8
+	# through a pipe (CI, make) does not wait on mailpit to close it; fd 9
 	# (the lock) is closed so mailpit does not hold it.
 	# No --database: messages live in a temporary store removed on exit.
 	nohup "$bin" \
@@ -188,108 +255,27 @@ mailpit_start() {
 		--smtp-auth-allow-insecure \
 		--smtp-disable-rdns \
 		--disable-version-check \
-		</dev/null >"$MAILPIT_LOG" 2>&1 8>&- &
-	pid=$!
-	printf '%s\n' "$pid" >"$MAILPIT_PIDFILE"
-	deadline=$((SECONDS + WAIT))
-	until mailpit_api_ready; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			rm -f "$MAILPIT_PIDFILE" "$MAILPIT_USERS"
-			tail -n 20 "$MAILPIT_LOG" >&2 || true
-			die "mailpit exited during startup (log above, full log $MAILPIT_LOG; is 127.0.0.1:1025 or :8025 taken?)"
-		fi
-		if ((SECONDS >= deadline)); then
-			tail -n 20 "$MAILPIT_LOG" >&2 || true
-			kill "$pid" 2>/dev/null || true
-			rm -f "$MAILPIT_PIDFILE" "$MAILPIT_USERS"
-			die "mailpit API did not answer on http://$MAILPIT_HTTP within ${WAIT}s"
-		fi
-		sleep 0.2
-	done
-	printf '1\n' >"$MAILPIT_USERS"
-	log "mailpit is ready (pid $pid)"
+		</dev/null >"$MAILPIT_LOG" 2>&1 9>&- &
+	daemon_started mailpit mailpit mailpit_api_ready $! "$WAIT" 0.2 "is 127.0.0.1:1025 or :8025 taken?"
 }
 
-# mailpit_stop [force]: leave one user; stop mailpit when none is left (or at once with force).
-mailpit_stop() {
-	local force=${1:-} pid users i
-	mailpit_lock
-	if ! pid=$(mailpit_pid); then
-		log "mailpit is not running (no live pid in $MAILPIT_PIDFILE)"
-		rm -f "$MAILPIT_PIDFILE" "$MAILPIT_USERS"
-		return 0
-	fi
-	users=$(mailpit_users)
-	if [[ -z $force ]] && ((users > 1)); then
-		printf '%s\n' "$((users - 1))" >"$MAILPIT_USERS"
-		log "mailpit (pid $pid) is still used by $((users - 1)) other run(s); leaving it up"
-		return 0
-	fi
-	log "stopping mailpit (pid $pid)"
-	kill "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "mailpit did not exit after 10s; sending SIGKILL"
-		kill -9 "$pid" 2>/dev/null || true
-	fi
-	rm -f "$MAILPIT_PIDFILE" "$MAILPIT_USERS"
-}
+mailpit_stop() { daemon_stop mailpit mailpit mailpit "${1:-}"; }
 
 # --- Firebase Auth emulator --------------------------------------------------
 # firebase-tools runs the Auth emulator in a Node process (no Java needed). Tests
 # reach it through FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099 (Makefile TEST_ENV).
-# A "demo-" project needs no Google account and never calls Google. Shared by
-# concurrent `make test` runs like mailpit: users are counted under a lock.
+# A "demo-" project needs no Google account and never calls Google.
 
 firebase_emulator_ready() {
 	curl -fsS --max-time 2 "http://$FIREBASE_AUTH_ADDR/" >/dev/null 2>&1
 }
 
-# Prints the pid from the pid file when that process is alive and is Node.
-firebase_emulator_pid() {
-	local pid
-	[[ -f $FIREBASE_PIDFILE ]] || return 1
-	pid=$(<"$FIREBASE_PIDFILE")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == node* ]] || return 1
-	printf '%s\n' "$pid"
-}
-
-firebase_emulator_lock() {
-	mkdir -p "$RUN_DIR"
-	exec 7>"$RUN_DIR/firebase-emulator.lock"
-	if command -v flock >/dev/null 2>&1; then
-		flock -w 120 7 || die "timed out waiting for $RUN_DIR/firebase-emulator.lock"
-	fi
-}
-
-firebase_emulator_users() {
-	local n=0
-	[[ -f $FIREBASE_USERS ]] && n=$(<"$FIREBASE_USERS")
-	[[ $n =~ ^[0-9]+$ ]] || n=0
-	printf '%s\n' "$n"
-}
-
 firebase_emulator_start() {
-	local bin pid users deadline host port
+	local bin host port
 	"$SCRIPT_DIR/tools.sh" firebase
 	bin=$(PATH="$("$SCRIPT_DIR/tools.sh" path):$PATH" command -v firebase) ||
 		die "firebase not on the tool path after tools.sh firebase"
-	firebase_emulator_lock
-	if pid=$(firebase_emulator_pid) && firebase_emulator_ready; then
-		users=$(($(firebase_emulator_users) + 1))
-		printf '%s\n' "$users" >"$FIREBASE_USERS"
-		log "Firebase Auth emulator already running (pid $pid, $users users)"
-		return 0
-	fi
-	if firebase_emulator_ready; then
-		log "something already answers on http://$FIREBASE_AUTH_ADDR/ (not started by this script); using it"
-		return 0
-	fi
+	daemon_join firebase-emulator node "the Firebase Auth emulator" firebase_emulator_ready "http://$FIREBASE_AUTH_ADDR/" && return 0
 	host=${FIREBASE_AUTH_ADDR%:*} port=${FIREBASE_AUTH_ADDR##*:}
 	mkdir -p "$FIREBASE_DIR"
 	# A minimal project: the Auth emulator only and no UI (the CLI still opens its
@@ -305,65 +291,17 @@ firebase_emulator_start() {
 }
 JSON
 	log "starting the Firebase Auth emulator on http://$FIREBASE_AUTH_ADDR, project $FIREBASE_PROJECT (log $FIREBASE_LOG)"
-	# Detached stdio and fd 7 closed, as for mailpit; no prompts, no update check.
+	# Detached stdio and fd 9 closed, as for mailpit; no prompts, no update check.
 	(cd "$FIREBASE_DIR" &&
 		NO_UPDATE_NOTIFIER=1 exec nohup "$bin" emulators:start --only auth \
 			--project "$FIREBASE_PROJECT" --config "$FIREBASE_DIR/firebase.json" --non-interactive \
-			</dev/null >"$FIREBASE_LOG" 2>&1 7>&-) &
-	pid=$!
-	printf '%s\n' "$pid" >"$FIREBASE_PIDFILE"
+			</dev/null >"$FIREBASE_LOG" 2>&1 9>&-) &
 	# About 6 s on an idle machine, but the start is CPU-bound (the emulator compiles
 	# its API spec): allow much more on a loaded CI runner.
-	deadline=$((SECONDS + FIREBASE_WAIT))
-	until firebase_emulator_ready; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			rm -f "$FIREBASE_PIDFILE" "$FIREBASE_USERS"
-			tail -n 20 "$FIREBASE_LOG" >&2 || true
-			die "the Firebase emulator exited during startup (log above, full log $FIREBASE_LOG; is $FIREBASE_AUTH_ADDR taken?)"
-		fi
-		if ((SECONDS >= deadline)); then
-			tail -n 20 "$FIREBASE_LOG" >&2 || true
-			firebase_emulator_kill "$pid"
-			rm -f "$FIREBASE_PIDFILE" "$FIREBASE_USERS"
-			die "the Firebase Auth emulator did not answer on http://$FIREBASE_AUTH_ADDR within ${FIREBASE_WAIT}s"
-		fi
-		sleep 0.3
-	done
-	printf '1\n' >"$FIREBASE_USERS"
-	log "Firebase Auth emulator is ready (pid $pid)"
+	daemon_started firebase-emulator "the Firebase Auth emulator" firebase_emulator_ready $! "$FIREBASE_WAIT" 0.3 "is $FIREBASE_AUTH_ADDR taken?"
 }
 
-# firebase_emulator_stop [force]: leave one user; stop the emulator when none is left.
-firebase_emulator_stop() {
-	local force=${1:-} pid users
-	firebase_emulator_lock
-	if ! pid=$(firebase_emulator_pid); then
-		log "the Firebase emulator is not running (no live pid in $FIREBASE_PIDFILE)"
-		rm -f "$FIREBASE_PIDFILE" "$FIREBASE_USERS"
-		return 0
-	fi
-	users=$(firebase_emulator_users)
-	if [[ -z $force ]] && ((users > 1)); then
-		printf '%s\n' "$((users - 1))" >"$FIREBASE_USERS"
-		log "the Firebase emulator (pid $pid) is still used by $((users - 1)) other run(s); leaving it up"
-		return 0
-	fi
-	log "stopping the Firebase emulator (pid $pid)"
-	firebase_emulator_kill "$pid"
-	rm -f "$FIREBASE_PIDFILE" "$FIREBASE_USERS"
-}
-
-# firebase_emulator_kill PID: SIGTERM (the CLI shuts the emulator down cleanly), SIGKILL after 15 s.
-firebase_emulator_kill() {
-	local pid=$1 i
-	kill "$pid" 2>/dev/null || true
-	for ((i = 0; i < 75; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.2
-	done
-	log "the Firebase emulator (pid $pid) did not exit after 15s; sending SIGKILL"
-	kill -9 "$pid" 2>/dev/null || true
-}
+firebase_emulator_stop() { daemon_stop firebase-emulator node "the Firebase Auth emulator" "${1:-}"; }
 
 status() {
 	if pg_ready 2>/dev/null; then log "PostgreSQL: up"; else log "PostgreSQL: DOWN"; fi
