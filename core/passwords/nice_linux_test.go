@@ -118,8 +118,8 @@ func TestWorkersRunSchedIdle(t *testing.T) {
 }
 
 // TestProcessWorkers: with Process, hashes run in a child process whose threads are all under
-// SCHED_IDLE; results match the in-process ones, and a killed child fails only the request it
-// held and is replaced.
+// SCHED_IDLE and without the service's settings; results match the in-process ones, and a
+// killed child is replaced, the next request succeeding in the new one.
 func TestProcessWorkers(t *testing.T) {
 	t.Setenv("CASHLESS_AUTH_JWT_SECRET", "must-not-reach-the-worker")
 	h := New(OWASP, 1, Isolation{Idle: true, Process: true})
