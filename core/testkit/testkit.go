@@ -44,12 +44,19 @@ type Env struct {
 
 // ForEachBackend runs fn as a subtest on each backend, each with its own fresh database and
 // keyspace. Set CASHLESS_AUTH_TEST_BACKENDS=embedded to skip the servers while iterating locally.
+// Under -short the postgres subtest is reported as skipped without contacting PostgreSQL or Redis.
 func ForEachBackend(t *testing.T, opts Options, fn func(t *testing.T, env *Env)) {
 	t.Helper()
 	for _, b := range storetest.Backends(t) {
 		b := b
 		t.Run(b.Name, func(t *testing.T) {
 			fn(t, Start(t, b, opts))
+		})
+	}
+	for _, name := range storetest.Skipped(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Skipf("testkit: -short: the %s backend needs PostgreSQL (%s) and Redis (%s); `make test` runs it",
+				name, storetest.EnvDatabaseURL, statetest.EnvRedisURL)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -35,8 +36,14 @@ func RedisURL() string {
 
 // Client returns a client to RedisURL, closed when the test ends. An unreachable server fails the
 // test instead of skipping it, so a CI job without Redis cannot pass silently.
+//
+// Under `go test -short` (make test-short) it skips the test without contacting Redis, with
+// SkipMessage; only -short does this, the full run (make test) still needs the server.
 func Client(t testing.TB) redis.UniversalClient {
 	t.Helper()
+	if short() {
+		t.Skip(SkipMessage())
+	}
 	u := RedisURL()
 	c, err := state.OpenRedis(u)
 	if err != nil {
@@ -51,6 +58,16 @@ func Client(t testing.TB) redis.UniversalClient {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// short reports whether Redis is to be left alone; a variable so this package's own tests can
+// check both behaviours in one run.
+var short = testing.Short
+
+// SkipMessage says why a test that needs Redis is skipped under -short and how to run it.
+func SkipMessage() string {
+	return fmt.Sprintf("statetest: -short: skipped, this test needs a Redis server (%s, default %s); "+
+		"`make test` runs it", EnvRedisURL, DefaultRedisURL)
 }
 
 // Prefix returns a fresh key prefix "test:<random>:" for this test and deletes every key under it

@@ -3,6 +3,7 @@ package statetest_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,11 @@ func TestPrefixCleansUp(t *testing.T) {
 	}
 }
 
-// fatalTB records Fatalf instead of ending the test, to check Client's message.
+// fatalTB records Fatalf and Skip instead of ending the test, to check Client's messages.
 type fatalTB struct {
 	testing.TB
-	msg string
+	msg     string // Fatalf's
+	skipped string // Skip's
 }
 
 type fatal struct{}
@@ -81,19 +83,31 @@ func (f *fatalTB) Fatalf(format string, args ...any) {
 	panic(fatal{})
 }
 
+func (f *fatalTB) Skip(args ...any) {
+	f.skipped = fmt.Sprint(args...)
+	panic(fatal{})
+}
+
+// call runs Client(f), stopping where Client's Fatalf or Skip would end the test.
+func (f *fatalTB) call() {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(fatal); !ok {
+				panic(r)
+			}
+		}
+	}()
+	statetest.Client(f)
+}
+
 func TestClientFailsLoudly(t *testing.T) {
+	statetest.SetShort(t, false) // the full run: a missing server is a failure, never a skip
 	t.Setenv(statetest.EnvRedisURL, "redis://:hunter2@127.0.0.1:1/0?dial_timeout=200ms&max_retries=-1&dialer_retries=1")
 	f := &fatalTB{TB: t}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(fatal); !ok {
-					panic(r)
-				}
-			}
-		}()
-		statetest.Client(f)
-	}()
+	f.call()
+	if f.skipped != "" {
+		t.Fatalf("Client skipped without -short: %q", f.skipped)
+	}
 	if f.msg == "" {
 		t.Fatal("Client did not fail for an unreachable server")
 	}
@@ -104,6 +118,35 @@ func TestClientFailsLoudly(t *testing.T) {
 	}
 	if strings.Contains(f.msg, "hunter2") {
 		t.Errorf("message leaks the password: %q", f.msg)
+	}
+}
+
+// Under -short Client skips, naming Redis and `make test`, without opening a connection.
+func TestClientSkipsUnderShort(t *testing.T) {
+	statetest.SetShort(t, true)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv(statetest.EnvRedisURL, "redis://"+ln.Addr().String()+"/0")
+	f := &fatalTB{TB: t}
+	f.call()
+	if f.msg != "" {
+		t.Fatalf("Client failed under -short: %q", f.msg)
+	}
+	if f.skipped == "" {
+		t.Fatal("Client did not skip under -short")
+	}
+	for _, want := range []string{"-short", "Redis", statetest.EnvRedisURL, "make test"} {
+		if !strings.Contains(f.skipped, want) {
+			t.Errorf("skip message %q lacks %q", f.skipped, want)
+		}
+	}
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(50 * time.Millisecond))
+	if c, err := ln.Accept(); err == nil {
+		c.Close()
+		t.Fatal("Client connected to Redis under -short")
 	}
 }
 

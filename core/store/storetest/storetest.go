@@ -5,8 +5,13 @@
 //     (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). The role needs
 //     CREATEDB.
 //   - CASHLESS_AUTH_TEST_BACKENDS: comma-separated subset of "embedded,postgres" to run (default
-//     both). Limiting it to "embedded" is the only way to run without PostgreSQL: an unreachable
+//     both). Limiting it to "embedded" is one way to run without PostgreSQL: an unreachable
 //     server otherwise fails the test rather than skipping, so CI cannot pass by accident.
+//
+// Under `go test -short` (make test-short) the PostgreSQL backend is left out without any
+// connection attempt: the embedded backend still runs, and a test that selected only PostgreSQL
+// is skipped with a message naming the service. Only -short does this; the full run (make test)
+// still fails loudly when PostgreSQL is missing.
 package storetest
 
 import (
@@ -51,10 +56,20 @@ type Backend struct {
 
 // Backends returns both backends (or those selected by EnvBackends), each a fresh empty database
 // for this test: a SQLite file in t.TempDir(), and a new PostgreSQL database dropped at cleanup.
+//
+// Under -short PostgreSQL is never contacted: it is left out (with a log line saying so), and when
+// it was the only backend selected the test is skipped (see SkipPostgresMessage).
 func Backends(t testing.TB) []Backend {
 	t.Helper()
+	names, skipped := split(t)
+	if len(skipped) > 0 {
+		if len(names) == 0 {
+			t.Skip(SkipPostgresMessage())
+		}
+		t.Log(SkipPostgresMessage())
+	}
 	var out []Backend
-	for _, name := range selected(t) {
+	for _, name := range names {
 		switch name {
 		case Embedded:
 			dir := t.TempDir()
@@ -84,6 +99,38 @@ func Open(t testing.TB, b Backend) *store.DB {
 		t.Fatalf("storetest: migrate %s database: %v", b.Name, err)
 	}
 	return db
+}
+
+// short reports whether PostgreSQL is to be left alone; a variable so this package's own tests
+// can check both behaviours in one run.
+var short = testing.Short
+
+// Skipped returns the backends EnvBackends selects that Backends leaves out of this run:
+// PostgreSQL under -short, otherwise none. Helpers that loop over Backends use it to report the
+// missing backend as a skipped subtest.
+func Skipped(t testing.TB) []string {
+	t.Helper()
+	_, skipped := split(t)
+	return skipped
+}
+
+// split divides the selected backends into those to run and those -short leaves out.
+func split(t testing.TB) (run, skipped []string) {
+	t.Helper()
+	for _, n := range selected(t) {
+		if n == Postgres && short() {
+			skipped = append(skipped, n)
+		} else {
+			run = append(run, n)
+		}
+	}
+	return run, skipped
+}
+
+// SkipPostgresMessage says why the PostgreSQL backend does not run under -short and how to run it.
+func SkipPostgresMessage() string {
+	return fmt.Sprintf("storetest: -short: PostgreSQL backend skipped, it needs a PostgreSQL server "+
+		"(%s, default %s); `make test` runs it", EnvDatabaseURL, store.RedactURL(DefaultDatabaseURL))
 }
 
 func selected(t testing.TB) []string {

@@ -1,0 +1,10 @@
+package storetest
+
+import "testing"
+
+// SetShort makes Backends and Skipped behave as under -short (or not) until the test ends.
+func SetShort(t testing.TB, v bool) {
+	old := short
+	short = func() bool { return v }
+	t.Cleanup(func() { short = old })
+}
