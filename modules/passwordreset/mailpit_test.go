@@ -37,10 +37,15 @@ type mailpit struct {
 }
 
 // newMailpit checks that Mailpit answers; it fails the test with instructions otherwise.
+// Under -short (make test-short, no services) it skips without contacting Mailpit.
 func newMailpit(t *testing.T) *mailpit {
 	t.Helper()
 	if os.Getenv(envMailpit) == "off" {
 		t.Skipf("%s=off: mail tests skipped", envMailpit)
+	}
+	if testing.Short() {
+		t.Skipf("-short: skipped, this test needs Mailpit (%s, default http://127.0.0.1:8025; %s, default 127.0.0.1:1025); "+
+			"`make test` runs it", envMailpitURL, envSMTPAddr)
 	}
 	m := &mailpit{
 		api:  strings.TrimRight(getenv(envMailpitURL, "http://127.0.0.1:8025"), "/"),
