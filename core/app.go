@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -152,7 +153,7 @@ func NewLogger(cfg config.Core) (*zap.Logger, error) {
 type AccessLogger struct{ *zap.Logger }
 
 func newAccessLogger(lc fx.Lifecycle, log *zap.Logger) AccessLogger {
-	ws := &zapcore.BufferedWriteSyncer{WS: zapcore.Lock(os.Stderr), Size: 256 << 10, FlushInterval: time.Second}
+	ws := &zapcore.BufferedWriteSyncer{WS: zapcore.Lock(pipeSyncer{os.Stderr}), Size: 256 << 10, FlushInterval: time.Second}
 	buffered := log.Named("access").WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		enc := zap.NewProductionEncoderConfig()
 		enc.TimeKey, enc.EncodeTime, enc.EncodeDuration = "time", zapcore.ISO8601TimeEncoder, zapcore.StringDurationEncoder
@@ -164,6 +165,20 @@ func newAccessLogger(lc fx.Lifecycle, log *zap.Logger) AccessLogger {
 	}))
 	lc.Append(fx.StopHook(ws.Stop))
 	return AccessLogger{buffered}
+}
+
+// pipeSyncer is stderr whose Sync succeeds where fsync cannot apply: under Kubernetes (and any
+// supervisor) stderr is a pipe, fsync on it fails with EINVAL, and the access log's final flush
+// at stop would turn every clean SIGTERM into an error and a non-zero exit. The bytes were
+// written already; there is nothing to sync.
+type pipeSyncer struct{ *os.File }
+
+func (p pipeSyncer) Sync() error {
+	err := p.File.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.ENOTTY) {
+		return nil
+	}
+	return err
 }
 
 // Secrets are the key material resolved at start.

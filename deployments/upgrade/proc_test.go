@@ -1,0 +1,377 @@
+package upgrade
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// release is a row of the release table in docs/upgrading.md.
+type release struct {
+	Version string // vMAJOR.MINOR.PATCH
+	Commit  string // full commit id
+}
+
+var releaseRow = regexp.MustCompile(`^\|\s*(v(\d+)\.(\d+)\.(\d+))\s*\|\s*([0-9a-f]{40})\s*\|`)
+
+// lastRelease returns the highest version of the release table in docs/upgrading.md.
+func lastRelease(t *testing.T, root string) release {
+	t.Helper()
+	path := filepath.Join(root, "docs", "upgrading.md")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("the upgrade gate needs the release table of docs/upgrading.md: %v", err)
+	}
+	defer f.Close()
+	var best release
+	var bestKey [3]int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := releaseRow.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		var key [3]int
+		for i := range key {
+			key[i], _ = strconv.Atoi(m[2+i])
+		}
+		if best.Version == "" || key[0] > bestKey[0] || key[0] == bestKey[0] && (key[1] > bestKey[1] || key[1] == bestKey[1] && key[2] > bestKey[2]) {
+			best, bestKey = release{Version: m[1], Commit: m[5]}, key
+		}
+	}
+	if best.Version == "" {
+		t.Fatalf("%s lists no release (a row `| vX.Y.Z | <full commit id> | ...`)", path)
+	}
+	return best
+}
+
+// git runs git in root and returns its stdout.
+func git(root string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// requireCommit fails the test, saying why, when the release commit is not in this clone.
+func requireCommit(t *testing.T, root string, rel release) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatalf("the upgrade gate builds %s from this repository's history and needs git: %v", rel.Version, err)
+	}
+	if _, err := git(root, "rev-parse", "--git-dir"); err != nil {
+		t.Fatalf("the upgrade gate builds %s from this repository's history, but %s is not a git clone: %v", rel.Version, root, err)
+	}
+	if _, err := git(root, "cat-file", "-e", rel.Commit+"^{commit}"); err != nil {
+		shallow, _ := git(root, "rev-parse", "--is-shallow-repository")
+		if strings.TrimSpace(string(shallow)) == "true" {
+			t.Fatalf("release %s (commit %s) is not in this clone because it is shallow: "+
+				"run `git fetch --unshallow` (CI must clone with history)", rel.Version, rel.Commit)
+		}
+		t.Fatalf("release %s: commit %s is not in this clone (%v); fetch it, or fix docs/upgrading.md", rel.Version, rel.Commit, err)
+	}
+}
+
+// exportTree writes the files of commit into dir, as `git archive` gives them.
+func exportTree(root, commit, dir string) error {
+	cmd := exec.Command("git", "archive", "--format=tar", commit)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	tr := tar.NewReader(out)
+	var extractErr error
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			extractErr = err
+			break
+		}
+		name := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, filepath.Clean(dir)+string(filepath.Separator)) {
+			extractErr = fmt.Errorf("archive entry %q leaves the tree", h.Name)
+			break
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			extractErr = os.MkdirAll(name, 0o755)
+		case tar.TypeReg:
+			extractErr = writeFile(name, tr, os.FileMode(h.Mode)&0o777)
+		case tar.TypeSymlink:
+			extractErr = os.Symlink(h.Linkname, name)
+		}
+		if extractErr != nil {
+			break
+		}
+	}
+	_, _ = io.Copy(io.Discard, out)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("git archive %s: %w: %s", commit, err, strings.TrimSpace(stderr.String()))
+	}
+	return extractErr
+}
+
+func writeFile(name string, r io.Reader, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode|0o200)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// buildBinary builds ./cmd/cashless-auth of the tree at dir into out, statically as the image
+// does; -trimpath lets the release's packages share the build cache with today's where their
+// sources are equal.
+func buildBinary(dir, out, version string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
+		"-ldflags", "-X main.version="+version, "-o", out, "./cmd/cashless-auth")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build in %s: %w\n%s", dir, err, b)
+	}
+	return nil
+}
+
+// binaries are the two programs the gate runs.
+type binaries struct {
+	old, cur string
+	oldTree  string // the release's source tree (its config.yaml, chart and tenants)
+}
+
+// buildBoth exports the release's tree and builds it and today's tree at once.
+func buildBoth(t *testing.T, root string, rel release) binaries {
+	t.Helper()
+	dir := t.TempDir()
+	b := binaries{old: filepath.Join(dir, "cashless-auth-"+rel.Version), cur: filepath.Join(dir, "cashless-auth-current"), oldTree: filepath.Join(dir, "tree")}
+	if err := exportTree(root, rel.Commit, b.oldTree); err != nil {
+		t.Fatalf("export %s: %v", rel.Version, err)
+	}
+	began := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errs[0] = buildBinary(b.oldTree, b.old, rel.Version) }()
+	go func() { defer wg.Done(); errs[1] = buildBinary(root, b.cur, "current") }()
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %s (%s) and the current tree in %v", rel.Version, rel.Commit[:12], time.Since(began).Round(time.Millisecond))
+	return b
+}
+
+// proc is a running `cashless-auth serve`.
+type proc struct {
+	name   string
+	url    string
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan struct{}
+	err    error
+}
+
+// run runs a CLI command of bin in dir and returns its stdout.
+func run(t *testing.T, bin, dir string, env []string, stdin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env, cmd.Stdin = dir, env, strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", filepath.Base(bin), strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// printedID reads the {"id": N} that CLI creation commands print.
+func printedID(t *testing.T, out string) int64 {
+	t.Helper()
+	var v struct {
+		ID *int64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.ID == nil {
+		t.Fatalf("CLI printed %q, want {\"id\": N}", out)
+	}
+	return *v.ID
+}
+
+// serve starts bin serve in dir on a free port and waits until /health answers 200.
+func serve(t *testing.T, name, bin, dir string, env []string) *proc {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addr, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &proc{name: name, url: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan struct{})}
+		p.cmd = exec.Command(bin, "serve")
+		p.cmd.Dir = dir
+		p.cmd.Env = append(append([]string{}, env...), "CASHLESS_AUTH_SERVER_ADDR="+addr)
+		p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		go func() { p.err = p.cmd.Wait(); close(p.done) }()
+		t.Cleanup(func() {
+			select {
+			case <-p.done:
+			default:
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+		})
+		err = waitHealthy(p, 60*time.Second)
+		if err == nil {
+			return p
+		}
+		if attempt < 5 && strings.Contains(p.stderr.String(), "address already in use") {
+			continue
+		}
+		t.Fatalf("%s did not start: %v\n%s", name, err, p.stderr.String())
+	}
+}
+
+func waitHealthy(p *proc, timeout time.Duration) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := c.Get(p.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited before becoming healthy (%v)", p.err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("/health not 200 after %v (last error %v)", timeout, err)
+		}
+	}
+}
+
+// stop sends SIGTERM, waits, and returns the process's log lines and how it exited.
+func (p *proc) stop(t *testing.T) ([]logLine, error) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not exit within 60 s of SIGTERM", p.name)
+	}
+	return parseLog(p.stderr.String()), p.err
+}
+
+// logLine is one JSON log line of the service (log.format json).
+type logLine struct {
+	Level string `json:"level"`
+	Msg   string `json:"msg"`
+	Raw   string `json:"-"`
+}
+
+func parseLog(s string) []logLine {
+	var out []logLine
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		var l logLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.Level == "" {
+			l = logLine{Level: "unparsed"}
+		}
+		l.Raw = line
+		out = append(out, l)
+	}
+	return out
+}
+
+// freePort returns 127.0.0.1:<port> of a port that was free a moment ago, below the kernel's
+// ephemeral range where it can be (a port handed out by :0 is soon reused for outgoing
+// connections on a busy machine).
+func freePort() (string, error) {
+	lo, hi := 20000, 32000
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > 11000 {
+			lo, hi = 10000, first
+		}
+	}
+	for range 50 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+mrand.IntN(hi-lo)))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr, nil
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -1,0 +1,347 @@
+package upgrade
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
+	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
+)
+
+// TestUpgradeFromLastRelease is the upgrade gate (docs/upgrading.md). For each scenario — today's
+// config.yaml on the embedded backend and on PostgreSQL + Redis, and each tenant of
+// deployments/tenants/ on PostgreSQL + Redis, as the chart runs them — it:
+//
+//  1. provisions state with the last release's binary, through its CLI and HTTP API, under the
+//     config that release shipped (world.provision lists what);
+//  2. starts the current binary on the same database, state store and config: it must start
+//     with no error logged, and serve the same people into the same ids on every lane, the
+//     outstanding tokens, keys and the pending reset token (world.checkUpgrade);
+//  3. starts the current binary with today's config of the scenario, when it differs;
+//  4. starts the release's binary again on the upgraded database (rollback) and checks what can
+//     be checked twice (world.checkAgain).
+func TestUpgradeFromLastRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the upgrade gate builds two binaries and needs PostgreSQL, Redis, Mailpit and the Firebase emulator")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := lastRelease(t, root)
+	requireCommit(t, root, rel)
+	t.Logf("upgrade gate: %s (%s) -> the current tree", rel.Version, rel.Commit)
+
+	peers := &peers{sms: newSMSSink(t), mail: newMailpit(t), firebase: newEmulator(t)}
+	bins := buildBoth(t, root, rel)
+
+	scenarios := []scenario{
+		{name: "config.yaml/embedded", backend: storetest.Embedded,
+			oldConfig: readYAML(t, filepath.Join(bins.oldTree, "config.yaml")), newConfig: readYAML(t, filepath.Join(root, "config.yaml")),
+			firebaseOn: true},
+		{name: "config.yaml/postgres", backend: storetest.Postgres,
+			oldConfig: readYAML(t, filepath.Join(bins.oldTree, "config.yaml")), newConfig: readYAML(t, filepath.Join(root, "config.yaml")),
+			firebaseOn: true},
+	}
+	for _, tenant := range tenantNames(t, root) {
+		sc := scenario{name: "tenant/" + tenant, backend: storetest.Postgres, newConfig: chartConfig(t, root, tenant)}
+		if _, err := os.Stat(filepath.Join(bins.oldTree, "deployments", "tenants", tenant+".yaml")); err != nil {
+			// A tenant added since the release has nothing to upgrade: it starts on today's config.
+			t.Logf("tenant %s is not in %s: provisioned with %s under today's config", tenant, rel.Version, rel.Version)
+			sc.oldConfig = sc.newConfig
+		} else {
+			sc.oldConfig = chartConfig(t, bins.oldTree, tenant)
+		}
+		scenarios = append(scenarios, sc)
+	}
+
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.run(t, bins, peers)
+		})
+	}
+}
+
+// peers are the third parties shared by every scenario.
+type peers struct {
+	sms      *smsSink
+	mail     *mailpit
+	firebase *emulator
+}
+
+// scenario is one tenant's deployment: a backend and its config before and after the upgrade.
+type scenario struct {
+	name                 string
+	backend              string // storetest.Embedded or storetest.Postgres
+	oldConfig, newConfig map[string]any
+	firebaseOn           bool // switch the Firebase lane on (it is off in config.yaml by default)
+}
+
+func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
+	var backend *storetest.Backend
+	for _, b := range storetest.Backends(t) { // fails when PostgreSQL is unreachable
+		if b.Name == sc.backend {
+			backend = &b
+		}
+	}
+	if backend == nil {
+		t.Skipf("%s excludes the %s backend", storetest.EnvBackends, sc.backend)
+	}
+	work := t.TempDir()
+	d := &deployment{work: work, sessionsSurviveRestart: sc.backend == storetest.Postgres}
+
+	// Infrastructure that the scenario's config names for a cluster points at this machine's
+	// programs instead, in the file itself as a tenant's own overrides would.
+	infra := map[string]any{
+		"data.dir":                  filepath.Join(work, "data"),
+		"log.format":                "json",
+		"log.level":                 "info",
+		"ratelimit.trusted_proxies": []any{"127.0.0.1/32"}, // each request plays its own client (X-Forwarded-For)
+		"mail.provider":             "smtp",
+		"mail.smtp.host":            p.mail.smtpHost,
+		"mail.smtp.port":            p.mail.smtpPort,
+		"mail.smtp.tls":             "none",
+		"mail.smtp.username":        "",
+		"reset.url_template":        resetLink + "{token}",
+		"firebase.project_id":       firebaseProject,
+		"firebase.allow_emulator":   true,
+		"firebase.credentials_file": "",
+	}
+	secrets := map[string]string{}
+	switch {
+	case p.firebase == nil:
+		infra["modules.firebase.enabled"] = false
+	case sc.firebaseOn:
+		infra["modules.firebase.enabled"] = true
+		fallthrough
+	default:
+		secrets["FIREBASE_AUTH_EMULATOR_HOST"] = p.firebase.host
+	}
+	if sc.backend == storetest.Postgres {
+		rc := statetest.Client(t) // fails when Redis is unreachable
+		secrets["CASHLESS_AUTH_DATABASE_URL"] = backend.URL
+		secrets["CASHLESS_AUTH_REDIS_URL"] = statetest.RedisURL()
+		secrets["CASHLESS_AUTH_JWT_SECRET"] = "upgrade-gate-secret-" + randomHex(16)
+		secrets["CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString([]byte(randomHex(16)))
+		infra["redis.prefix"] = statetest.Prefix(t, rc) // the tenant's own prefix would be shared by parallel runs
+	}
+	keyring := ""
+	for _, cfg := range []map[string]any{sc.oldConfig, sc.newConfig} {
+		if kid, _ := lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
+			keyring = standInKeyring(t, kid) // the chart mounts the tenant's keyring Secret here
+		}
+	}
+	if keyring != "" {
+		infra["jwt.keys_dir"] = keyring
+	}
+	configFor := func(base map[string]any) []byte {
+		cfg := deepCopy(base)
+		for k, v := range infra {
+			set(cfg, k, v)
+		}
+		if provider, _ := lookup(cfg, "sms.provider").(string); provider == "twilio" {
+			set(cfg, "sms.twilio.base_url", p.sms.srv.URL)
+			secrets["CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN"] = "twilio-stand-in"
+		} else {
+			set(cfg, "sms.provider", "webhook")
+			set(cfg, "sms.webhook.url", p.sms.srv.URL+"/webhook")
+		}
+		b, err := yaml.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	oldYAML, newYAML := configFor(sc.oldConfig), configFor(sc.newConfig)
+	d.env = childEnv(secrets)
+
+	d.useConfig(t, oldYAML)
+	w := &world{d: d, peers: p}
+	run(t, bins.old, work, d.env, "", "migrate")
+	w.provision(t, bins.old)
+
+	t.Run("upgrade", func(t *testing.T) {
+		w.phase(t, "current binary, the release's config", bins.cur, true, func(t *testing.T, a *api) { w.checkUpgrade(t, a) })
+	})
+	if !bytes.Equal(oldYAML, newYAML) {
+		t.Run("todays_config", func(t *testing.T) {
+			d.useConfig(t, newYAML)
+			w.phase(t, "current binary, today's config", bins.cur, true, func(t *testing.T, a *api) { w.checkAgain(t, a) })
+			d.useConfig(t, oldYAML)
+		})
+	}
+	t.Run("rollback", func(t *testing.T) {
+		w.phase(t, "release binary on the upgraded database", bins.old, false, func(t *testing.T, a *api) { w.checkAgain(t, a) })
+	})
+}
+
+// deployment is where a scenario's processes run: working directory (config.yaml, data/) and
+// environment (the Secret-fed variables).
+type deployment struct {
+	work                   string
+	env                    []string
+	sessionsSurviveRestart bool // false on the embedded backend: its state store is in-process
+}
+
+func (d *deployment) useConfig(t *testing.T, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(d.work, "config.yaml"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// enabledPaths asks bin which operations the config enables (`cashless-auth openapi`).
+func (d *deployment) enabledPaths(t *testing.T, bin string) map[string]bool {
+	t.Helper()
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(run(t, bin, d.work, d.env, "", "openapi")), &doc); err != nil {
+		t.Fatalf("%s openapi: %v", filepath.Base(bin), err)
+	}
+	out := map[string]bool{}
+	for p := range doc.Paths {
+		out[p] = true
+	}
+	return out
+}
+
+// childEnv is this process's environment without the developer's CASHLESS_AUTH_* settings and
+// the Firebase emulator switch, plus set.
+func childEnv(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CASHLESS_AUTH_") || k == "FIREBASE_AUTH_EMULATOR_HOST" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+set[k])
+	}
+	return env
+}
+
+// ---- configs --------------------------------------------------------------------------------
+
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+func tenantNames(t *testing.T, root string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "deployments", "tenants", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no tenant files under deployments/tenants: %v", err)
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	return out
+}
+
+// chartConfig is the config.yaml the chart of tree renders for tenant: the chart's default
+// `config` values with the tenant's `config` merged over them (Helm's deep merge of values;
+// the cashless-auth.configYAML template adds only server.addr and Secret mount paths, which
+// the gate sets itself). scripts/chart.sh checks the real rendering with helm.
+func chartConfig(t *testing.T, tree, tenant string) map[string]any {
+	t.Helper()
+	chart, _ := readYAML(t, filepath.Join(tree, "deployments", "helm", "cashless-auth", "values.yaml"))["config"].(map[string]any)
+	values, _ := readYAML(t, filepath.Join(tree, "deployments", "tenants", tenant+".yaml"))["config"].(map[string]any)
+	return merge(deepCopy(chart), values)
+}
+
+// merge merges src into dst as Helm merges values: maps recursively, anything else replaced.
+func merge(dst, src map[string]any) map[string]any {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = merge(dm, sm)
+				continue
+			}
+			dst[k] = merge(nil, sm)
+			continue
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func deepCopy(m map[string]any) map[string]any { return merge(nil, m) }
+
+// lookup returns the value at a dotted key, or nil.
+func lookup(m map[string]any, key string) any {
+	var cur any = m
+	for _, part := range strings.Split(key, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[part]
+	}
+	return cur
+}
+
+// set puts v at a dotted key, creating the maps on the way.
+func set(m map[string]any, key string, v any) {
+	parts := strings.Split(key, ".")
+	for _, part := range parts[:len(parts)-1] {
+		next, ok := m[part].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[part] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+// standInKeyring writes an Ed25519 signing key "<kid>.pem" into a directory, where the chart
+// mounts the tenant's keyring Secret.
+func standInKeyring(t *testing.T, kid string) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, kid+".pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
