@@ -30,20 +30,15 @@ TOOLS := golangci-lint mailpit
 TOOLS += firebase
 
 # ---- `make test` hooks -------------------------------------------------------
-# Everything `make test` needs before `go vet`, in this order (make -j1).
-# Adding a dependency is ONE line here. For every `<name>-start` target listed,
-# `scripts/services.sh <name>-stop` runs after `go test`, pass or fail, so a
-# background service is a pair of services.sh subcommands plus a make target:
-#   TEST_DEPS += mailpit-start             # SMTP sink for password-reset tests
-#   TEST_DEPS += firebase-emulator-start   # Firebase Auth emulator
-TEST_DEPS := services lint-tools
-TEST_DEPS += mailpit-start
-TEST_DEPS += firebase-emulator-start
-TEST_STOP = $(patsubst %-start,%-stop,$(filter %-start,$(TEST_DEPS)))
-TEST_TRAP = $(if $(strip $(TEST_STOP)),trap 'bash scripts/services.sh $(TEST_STOP) || true' EXIT; )
-# Environment for `go test` (e.g. FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099).
-TEST_ENV :=
-TEST_ENV += FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
+# scripts/test.sh runs the suite (see its header for the order). Adding a dependency:
+#   a tool the tests need         TEST_TOOLS += <scripts/tools.sh name>
+#   a background service          TEST_SERVICES += <name>   (scripts/services.sh <name>-start/-stop,
+#                                 stopped after go test, pass or fail)
+#   an environment variable       TEST_ENV += VAR=value
+TEST_TOOLS := mailpit firebase
+TEST_SERVICES := mailpit firebase-emulator
+TEST_ENV := FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
+export TEST_TOOLS TEST_SERVICES TEST_ENV TEST_TIMEOUT TESTFLAGS GO PKGS
 # -----------------------------------------------------------------------------
 
 .PHONY: help test test-deps test-short vet lint lint-tools fmt build run bench \
@@ -53,15 +48,11 @@ help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-# One shell, so that the stop hooks run however vet, lint or the tests end;
-# `&&` stops at the first failing step and its status is make's.
-test: test-deps ## whole suite: services, vet, lint, go test (what CI runs)
-	$(TEST_TRAP)$(GO) vet $(PKGS) && \
-	golangci-lint run $(PKGS) && \
-	$(TEST_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
-	$(MAKE) --no-print-directory chart-check
+test: ## whole suite: services, vet, lint, go test on both backends, chart checks (what CI runs)
+	bash scripts/test.sh
 
-test-deps: $(TEST_DEPS) ## start services and install tools `make test` needs
+test-deps: services lint-tools ## install the tools `make test` needs and check PostgreSQL/Redis
+	bash scripts/tools.sh $(TEST_TOOLS)
 
 test-short: ## unit tests only, no services (go test -short)
 	$(GO) test -short $(TESTFLAGS) $(PKGS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks of the Helm chart deployments/helm/cashless-auth, offline, with pinned tools.
 #
-# Usage: scripts/chart.sh check
+# Usage: scripts/chart.sh check | tools
+#   tools  only install what check needs (helm, kubernetes-models), e.g. ahead of time
 #
 # For every tenant values file deployments/tenants/*.yaml:
 #   1. helm lint --strict
@@ -191,9 +192,13 @@ check() {
 
 case ${1:-} in
 check) check ;;
+tools)
+	ensure_helm
+	ensure_validator
+	;;
 -h | --help | help | "")
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2
 	[[ -n ${1:-} ]] || exit 2
 	;;
-*) die "unknown subcommand: $1 (want: check)" ;;
+*) die "unknown subcommand: $1 (want: check or tools)" ;;
 esac
