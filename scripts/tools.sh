@@ -24,6 +24,12 @@
 #                   as bin/promtool (the prometheus server is not installed or started)
 #   chromium        chromium + chromium-driver (chromedriver) from Debian, installed in the
 #                   system with apt-get (root only: they need ~25 shared-library packages)
+#   node-idp        npm ci of scripts/tools/node-idp (oidc-provider, jose: libraries for
+#                   node scripts) under npm/
+#   node-idp-dir    print the node-idp dir (installed or not): its node_modules/ holds
+#                   oidc-provider and jose. ESM ignores NODE_PATH, so a script elsewhere
+#                   imports them with import(pathToFileURL(createRequire(DIR + '/')
+#                   .resolve('oidc-provider'))); a script inside DIR imports them plainly
 #   all             all of the installers above
 #   path            print the dir(s) to prepend to PATH, colon-separated
 #   dir             print the cache root
@@ -164,7 +170,7 @@ install_helm() {
 # the Hosting emulator's server) and protobufjs have install scripts. re2's downloads a
 # prebuilt addon from GitHub, else compiles RE2 with node-gyp (most of the old install's CPU);
 # without it superstatic falls back to JavaScript RegExp, and the Auth emulator does not load
-# it at all. protobufjs' only checks its CLI's version.
+# it at all. protobufjs' only checks its CLI's version. oidc-provider and jose have none.
 
 lock_hash() { sha256sum "$1/package-lock.json" | cut -c1-12; }
 
@@ -233,6 +239,38 @@ install_firebase() {
 	with_lock firebase-tools npm_ci_install firebase-tools "$prefix" "$FIREBASE_SRC"
 	firebase_ok "$prefix" || die "firebase-tools installed but version check failed in $prefix"
 	log "firebase-tools $FIREBASE_TOOLS_VERSION ready at $prefix (installed in $((SECONDS - start))s)"
+}
+
+NODE_IDP_SRC=$TOOLS_SRC/node-idp
+node_idp_prefix() { printf '%s\n' "$NPM_DIR/node-idp-$(lock_hash "$NODE_IDP_SRC")"; }
+
+node_idp_versions() {
+	printf 'oidc-provider %s, jose %s' \
+		"$(pkg_version "$1/node_modules/oidc-provider/package.json")" \
+		"$(pkg_version "$1/node_modules/jose/package.json")"
+}
+
+node_idp_ok() {
+	npm_prefix_ok "$1" "$NODE_IDP_SRC" &&
+		[[ -f $1/node_modules/oidc-provider/package.json && -f $1/node_modules/jose/package.json ]]
+}
+
+install_node_idp() {
+	local prefix start=$SECONDS
+	need_node
+	prefix=$(node_idp_prefix)
+	if node_idp_ok "$prefix"; then
+		log "node-idp ($(node_idp_versions "$prefix")) ready at $prefix (already installed)"
+		return 0
+	fi
+	with_lock node-idp npm_ci_install node-idp "$prefix" "$NODE_IDP_SRC"
+	node_idp_ok "$prefix" || die "node-idp installed but oidc-provider or jose is missing in $prefix"
+	# An OpenID Provider on 127.0.0.1 answers discovery, JWKS and a token request (from the
+	# install dir, so that the imports resolve as they will for the scripts that use them).
+	cp "$NODE_IDP_SRC/smoke.mjs" "$prefix/smoke.mjs"
+	(cd "$prefix" && node smoke.mjs) ||
+		die "node-idp installed but its smoke test failed with node $(node --version) (scripts/tools/node-idp/smoke.mjs)"
+	log "node-idp ($(node_idp_versions "$prefix")) ready at $prefix (installed in $((SECONDS - start))s)"
 }
 
 # ---- Debian packages ------------------------------------------------------------------------
@@ -511,6 +549,8 @@ main() {
 		nginx) install_nginx ;;
 		promtool | prometheus) install_promtool ;;
 		chromium | chromium-driver | chromedriver) install_chromium ;;
+		node-idp | oidc-provider | jose) install_node_idp ;;
+		node-idp-dir) node_idp_prefix ;;
 		all)
 			install_golangci_lint
 			install_mailpit
@@ -519,6 +559,7 @@ main() {
 			install_nginx
 			install_promtool
 			install_chromium
+			install_node_idp
 			;;
 		path) print_path ;;
 		dir) printf '%s\n' "$TOOLS_DIR" ;;
