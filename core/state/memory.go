@@ -17,7 +17,8 @@ type Memory struct {
 	now func() time.Time
 
 	mu     sync.Mutex
-	data   map[string]*item
+	data   map[string]*item // changed only through put and drop, which keep limits exact
+	limits []*keyLimit      // see LimitKeys
 	subs   map[string]map[*memSub]struct{}
 	closed bool
 
@@ -70,7 +71,7 @@ func (m *Memory) sweep() {
 	now := m.now()
 	for k, it := range m.data {
 		if it.expired(now) {
-			delete(m.data, k)
+			m.drop(k)
 		}
 	}
 }
@@ -106,7 +107,7 @@ func (m *Memory) lookup(key string, now time.Time) *item {
 		return nil
 	}
 	if it.expired(now) {
-		delete(m.data, key)
+		m.drop(key)
 		return nil
 	}
 	return it
@@ -176,8 +177,7 @@ func (m *Memory) Set(ctx context.Context, key, value string, ttl time.Duration) 
 		return err
 	}
 	defer m.mu.Unlock()
-	m.data[key] = &item{str: value, expire: expiry(now, ttl)}
-	return nil
+	return m.put(key, &item{str: value, expire: expiry(now, ttl)})
 }
 
 // SetNX implements Store.
@@ -197,7 +197,9 @@ func (m *Memory) SetNX(ctx context.Context, key, value string, ttl time.Duration
 	if m.lookup(key, now) != nil {
 		return false, nil
 	}
-	m.data[key] = &item{str: value, expire: expiry(now, ttl)}
+	if err := m.put(key, &item{str: value, expire: expiry(now, ttl)}); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 
@@ -215,7 +217,7 @@ func (m *Memory) GetDel(ctx context.Context, key string) (string, bool, error) {
 	if err != nil || it == nil {
 		return "", false, err
 	}
-	delete(m.data, key)
+	m.drop(key)
 	return it.str, true, nil
 }
 
@@ -229,7 +231,7 @@ func (m *Memory) Del(ctx context.Context, keys ...string) error {
 	}
 	defer m.mu.Unlock()
 	for _, k := range keys {
-		delete(m.data, k)
+		m.drop(k)
 	}
 	return nil
 }
@@ -253,7 +255,9 @@ func (m *Memory) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 		return 0, err
 	}
 	if it == nil {
-		m.data[key] = &item{str: "1", expire: expiry(now, ttl)}
+		if err := m.put(key, &item{str: "1", expire: expiry(now, ttl)}); err != nil {
+			return 0, err
+		}
 		return 1, nil
 	}
 	n, err := strconv.ParseInt(it.str, 10, 64)
@@ -283,8 +287,7 @@ func (m *Memory) CompareAndSwap(ctx context.Context, key, old, new string, ttl t
 	if err != nil || it == nil || it.str != old {
 		return false, err
 	}
-	m.data[key] = &item{str: new, expire: expiry(now, ttl)}
-	return true, nil
+	return true, m.put(key, &item{str: new, expire: expiry(now, ttl)})
 }
 
 // CompareAndDelete implements Store.
@@ -301,7 +304,7 @@ func (m *Memory) CompareAndDelete(ctx context.Context, key, old string) (bool, e
 	if err != nil || it == nil || it.str != old {
 		return false, err
 	}
-	delete(m.data, key)
+	m.drop(key)
 	return true, nil
 }
 
@@ -342,8 +345,7 @@ func (m *Memory) SAdd(ctx context.Context, key, member string, ttl time.Duration
 	it := m.lookup(key, now)
 	switch {
 	case it == nil:
-		m.data[key] = &item{set: map[string]struct{}{member: {}}, expire: expiry(now, ttl)}
-		return nil
+		return m.put(key, &item{set: map[string]struct{}{member: {}}, expire: expiry(now, ttl)})
 	case it.set == nil:
 		return ErrWrongType
 	}
@@ -402,7 +404,7 @@ func (m *Memory) SRem(ctx context.Context, key string, members ...string) error 
 		delete(it.set, mem)
 	}
 	if len(it.set) == 0 {
-		delete(m.data, key)
+		m.drop(key)
 	}
 	return nil
 }
