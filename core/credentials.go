@@ -44,7 +44,7 @@ func newStaffPasswords(users *store.Users, hasher *passwords.Hasher, lock Accoun
 // unknown e-mails cost the same hashing, so neither timing nor locking reveals whether an
 // account exists. A right password leaves the lock as it is: the lane checks what else it
 // requires (role, event, device type), and only then calls Accept, so a refusal for those
-// reasons neither counts as a guess nor clears the failures.
+// reasons does not clear the failures; it counts as a guess only when the lane calls Reject.
 func (s *StaffPasswords) Check(ctx context.Context, email, password string) (*Verified, error) {
 	target := LoginLockTarget(email)
 	if wait, locked, err := s.lock.Locked(ctx, target); err != nil {
@@ -100,6 +100,17 @@ func (v *Verified) Accept(ctx context.Context) error {
 		if err != nil {
 			v.s.log.Warn("password hash upgrade failed", zap.Int64("user_id", v.ID), zap.Error(err))
 		}
+	}
+	return nil
+}
+
+// Reject refuses an account whose password was right for a reason the lane must answer like a
+// wrong password (POST /auth/login asking for an event the account may not have). It counts
+// towards the lock exactly as a wrong password does, so neither the answer nor the lock tells
+// the client the password was right; it returns nil, or the lock's storage error.
+func (v *Verified) Reject(ctx context.Context) error {
+	if err := v.s.fail(ctx, v.target); !errors.Is(err, ErrBadCredentials) {
+		return err
 	}
 	return nil
 }

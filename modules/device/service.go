@@ -126,7 +126,10 @@ func canAccess(caller *tokens.Claims, eventID int64) bool {
 }
 
 // checkOperator: the account must hold the operator role and be bound to eventID or to no
-// event (unbound operators may work any event, as POST /auth/login lets them).
+// event. An unbound operator's own tokens carry no event (NOTES.md, "Hardening decisions"), but
+// it may still be associated with a device: the device token's event is the device's, and only
+// an admin or an operator bound to that event associates (canAccess), as before the rule, so
+// devices of unbound operators keep logging in after an upgrade.
 func (s *Service) checkOperator(ctx context.Context, userID, eventID int64) error {
 	u, err := s.users.ByID(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -44,6 +44,10 @@ func login(s *Service, a *audit.Log, m *metrics.Metrics) httpx.HandlerFunc {
 			return nil
 		case errors.Is(err, ErrBadCredentials):
 			ev.Outcome, ev.Reason = audit.Failure, "bad_credentials"
+			if errors.Is(err, ErrEventRefused) {
+				// The client sees a bad password; the audit says why, for whoever operates it.
+				ev.Reason, ev.EventID = "event_not_allowed", req.EventID
+			}
 			a.Login(r.Context(), ev)
 			return httpx.Unauthorized(msgBadCredentials)
 		case errors.As(err, &locked):
