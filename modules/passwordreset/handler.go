@@ -23,7 +23,7 @@ type Params struct {
 type handlers struct{ Params }
 
 // NewRoutes lists email-send and confirm. The contract gives confirm 30/min/IP and states no
-// per-IP limit for email-send; 10/min/IP bounds mail bombing beside the per-admin quota.
+// per-IP limit for email-send; 10/min/IP bounds mail bombing beside the per-address quota.
 // The access log records the route template, never the token in the path.
 func NewRoutes(p Params) []router.Route {
 	h := handlers{p}
@@ -37,7 +37,7 @@ const (
 	msgSent  = "If the address belongs to an admin account, a password reset link has been sent"
 	msgReset = "Password has been reset"
 	msgGone  = "This password reset link is invalid or has expired; request a new one"
-	msgQuota = "Too many password reset requests for this account; try again later"
+	msgQuota = "Too many password reset requests for this address; try again later"
 )
 
 type emailSendRequest struct {
@@ -66,6 +66,9 @@ func (h handlers) emailSend(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case errors.As(err, &quota):
 		ev.Outcome, ev.Reason = audit.Blocked, "quota"
+		if quota.Capacity {
+			ev.Reason = "quota_capacity"
+		}
 		h.Audit.Record(r.Context(), ev)
 		return httpx.TooManyRequests(msgQuota, quota.RetryAfter)
 	default:

@@ -46,7 +46,7 @@ type SMTPConfig struct {
 type ResetConfig struct {
 	URLTemplate  string        `mapstructure:"url_template"`   // link mailed to the admin; {token} is replaced by the token
 	TTL          time.Duration `mapstructure:"ttl"`            // token lifetime, default 30m
-	QuotaPerHour int           `mapstructure:"quota_per_hour"` // reset mails per admin per hour, default 3
+	QuotaPerHour int           `mapstructure:"quota_per_hour"` // requests per submitted address per hour (so mails per admin), default 3
 }
 
 // Mail providers and SMTP TLS modes.

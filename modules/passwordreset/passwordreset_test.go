@@ -6,15 +6,18 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
@@ -179,29 +182,76 @@ func TestNoMailForUnknownOrNonAdmin(t *testing.T) {
 	})
 }
 
+// TestQuota: the quota counts requests per submitted address, admin or not, at request time:
+// both addresses get 200 three times, then 429 with Retry-After, and the admin gets three mails.
 func TestQuota(t *testing.T) {
 	mp := newMailpit(t)
 	testkit.ForEachBackend(t, opts(mp.config(t)), func(t *testing.T, env *testkit.Env) {
 		admin := mp.recipient(t, "admin")
 		unknown := mp.recipient(t, "unknown")
 		env.User(t, admin, "admin-pass-1", "admin", nil, 0)
-		for i := 0; i < 3; i++ {
-			if r := sendReset(t, env, admin); r.Status != 200 {
-				t.Fatalf("request %d: %d", i+1, r.Status)
+		for _, addr := range []string{admin, unknown} {
+			for i := 0; i < 3; i++ {
+				if r := sendReset(t, env, addr); r.Status != 200 {
+					t.Fatalf("%s, request %d: %d", addr, i+1, r.Status)
+				}
+			}
+			r := sendReset(t, env, addr)
+			if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("%s, 4th request: %d %s", addr, r.Status, r.Body)
+			}
+			if s, _ := strconv.Atoi(r.Header.Get("Retry-After")); s < 3500 || s > 3600 {
+				t.Fatalf("Retry-After %q, want the rest of the counter's hour", r.Header.Get("Retry-After"))
 			}
 		}
 		mp.wait(t, admin, 3)
-		r := sendReset(t, env, admin)
-		if r.Status != 429 || r.Header.Get("Retry-After") == "" {
-			t.Fatalf("4th request: %d %s", r.Status, r.Body)
-		}
-		// Unknown addresses never hit a quota: nothing distinguishes them from a quiet admin.
-		for i := 0; i < 4; i++ {
-			if r := sendReset(t, env, unknown); r.Status != 200 {
-				t.Fatalf("unknown address, request %d: %d", i+1, r.Status)
-			}
+		// The worker sends in request order; the fourth request queued nothing.
+		time.Sleep(200 * time.Millisecond)
+		if n := len(mp.search(t, admin)); n != 3 {
+			t.Fatalf("%d mails to the admin, want 3", n)
 		}
 	})
+}
+
+// TestQuotaCapacity: the in-process store keeps a bounded number of per-address counters; at the
+// bound a new address, admin or not, gets the quota's 429 and no mail, while the addresses
+// already counted keep their quota.
+func TestQuotaCapacity(t *testing.T) {
+	mp := newMailpit(t)
+	var embedded *storetest.Backend
+	for _, b := range storetest.Backends(t) {
+		if b.Name == storetest.Embedded {
+			embedded = &b
+		}
+	}
+	if embedded == nil {
+		t.Skip("the bound is the embedded backend's; it is not among the test backends")
+	}
+	env := testkit.Start(t, *embedded, opts(mp.config(t)))
+	kl, ok := env.State.(state.KeyLimiter)
+	if !ok {
+		t.Fatalf("the embedded backend's state store %T does not bound its keys", env.State)
+	}
+	kl.LimitKeys("reset:quota:", 3) // the service sets 100,000; the same rule at a testable size
+	admin := mp.recipient(t, "admin")
+	env.User(t, admin, "admin-pass-1", "admin", nil, 0)
+	for i := 0; i < 3; i++ {
+		if r := sendReset(t, env, fmt.Sprintf("sprayed-%d@example.com", i)); r.Status != 200 {
+			t.Fatalf("address %d: %d", i, r.Status)
+		}
+	}
+	full := sendReset(t, env, admin)
+	other := sendReset(t, env, "another@example.com")
+	if full.Status != 429 || full.Header.Get("Retry-After") == "" || string(full.Body) != string(other.Body) || other.Status != 429 {
+		t.Fatalf("new addresses at the bound: admin %d %s, unknown %d %s", full.Status, full.Body, other.Status, other.Body)
+	}
+	if r := sendReset(t, env, "sprayed-0@example.com"); r.Status != 200 {
+		t.Fatalf("a counted address at the bound: %d", r.Status)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(mp.search(t, admin)); n != 0 {
+		t.Fatalf("%d mail(s) to an admin refused at the bound", n)
+	}
 }
 
 func TestConfirmFailuresAreAllGone(t *testing.T) {

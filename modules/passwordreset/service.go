@@ -2,6 +2,7 @@ package passwordreset
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -20,6 +21,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/sessions"
+	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -29,8 +31,12 @@ var (
 	ErrGone = errors.New("passwordreset: token unusable")
 )
 
-// QuotaError says a known admin asked for more reset mails than the hourly quota allows.
-type QuotaError struct{ RetryAfter time.Duration }
+// QuotaError says an address, known or not, was submitted more often than the hourly quota
+// allows, or that the in-process store tracks as many addresses as it may (Capacity).
+type QuotaError struct {
+	RetryAfter time.Duration
+	Capacity   bool
+}
 
 func (e *QuotaError) Error() string { return "passwordreset: quota exceeded" }
 
@@ -39,6 +45,21 @@ const (
 	queueSize  = 64 // pending mails; beyond that requests are still answered 200 and dropped
 	jobTimeout = 30 * time.Second
 	quotaSpan  = time.Hour
+
+	// quotaPrefix names the per-address counters in the state store: quotaPrefix + base64url of
+	// the HMAC of the normalised address, never the address itself.
+	quotaPrefix = "reset:quota:"
+	// maxQuotaKeys bounds the counters the in-process store keeps (about 150 bytes each, so
+	// some 15 MB at most): each submitted address holds one for an hour, and an attacker could
+	// otherwise spray addresses until the heap runs out. At the limit a new address gets the
+	// same 429 whether an admin has it or not, so the bound costs availability (resets for
+	// addresses not already counted wait for counters to expire), never a mail beyond the
+	// quota nor a hint about accounts; filling it takes 100,000 addresses in an hour, some 170
+	// client IPs at the route's 10/min. Redis is bounded by its own memory policy instead.
+	maxQuotaKeys = 100_000
+	// fullRetryAfter is the Retry-After while the in-process store is full: counters expire
+	// continuously, so a slot may free up well before an hour.
+	fullRetryAfter = time.Minute
 )
 
 // job is the work done after the answer: make a token and mail it.
@@ -50,6 +71,8 @@ type job struct {
 // Service runs password resets.
 type Service struct {
 	cfg      ResetConfig
+	quotaKey []byte // HMAC key of the per-address quota counters
+	st       state.Store
 	users    *store.Users
 	resets   *store.PasswordResets
 	hasher   *passwords.Hasher
@@ -69,9 +92,9 @@ type Service struct {
 }
 
 // NewService builds the service and ties its mail worker to the app's lifecycle.
-func NewService(lc fx.Lifecycle, cfg Config, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+func NewService(lc fx.Lifecycle, cfg Config, secrets core.Secrets, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
-	svc := New(cfg.Reset, users, resets, hasher, s, lock, mailer, m, log)
+	svc := New(cfg.Reset, secrets, st, users, resets, hasher, s, lock, mailer, m, log)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { svc.Start(); return nil },
 		OnStop:  svc.Stop,
@@ -79,12 +102,20 @@ func NewService(lc fx.Lifecycle, cfg Config, users *store.Users, resets *store.P
 	return svc
 }
 
-// New builds the service without starting its worker.
-func New(cfg ResetConfig, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+// New builds the service without starting its worker. The quota's HMAC key is derived from the
+// core's encryption key for this purpose alone, so the counters' names are useless without it
+// and the raw key is never used for two things; every replica derives the same key.
+func New(cfg ResetConfig, secrets core.Secrets, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
+	if kl, ok := st.(state.KeyLimiter); ok {
+		kl.LimitKeys(quotaPrefix, maxQuotaKeys)
+	}
+	mac := hmac.New(sha256.New, secrets.EncryptionKey)
+	mac.Write([]byte("cashless-auth/password-reset/quota-key/v1"))
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
-		cfg: cfg, users: users, resets: resets, hasher: hasher, sessions: s, lock: lock, mailer: mailer,
+		cfg: cfg, quotaKey: mac.Sum(nil), st: st,
+		users: users, resets: resets, hasher: hasher, sessions: s, lock: lock, mailer: mailer,
 		metrics: m, log: log.Named("password_reset"), now: time.Now,
 		queue: make(chan job, queueSize), stopping: make(chan struct{}), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel,
@@ -128,30 +159,50 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 }
 
-// Request starts a reset for email. Only the quota is decided here; the token and the mail are
-// made by the worker after the answer, so a known admin's request costs the caller the same
-// as an unknown address: one lookup by e-mail and one count query (padded for unknown
-// addresses). Answering 429 for a known admin over quota reveals nothing new: only requests
-// for that account have used its quota, so whoever triggers the 429 already knew it existed.
+// Request starts a reset for email and returns the admin's id (0 for any other address), for
+// the audit. The quota is counted here, at request time, per submitted address once normalised
+// as login does, whether an admin has it or not (docs/contract/NOTES.md, "Hardening decisions"):
+// every address gets the same answers (quota_per_hour times nil, then a *QuotaError until its
+// counter's hour ends), so a caller's own requests reveal no account, and however many requests
+// arrive at once the store's atomic increment admits at most quota_per_hour of them. The work is
+// the same for every address too (one increment, one lookup by e-mail, and for an admin within
+// the quota a non-blocking queue send); the token and the mail are made by the worker after the
+// answer.
 func (s *Service) Request(ctx context.Context, email string) (userID int64, err error) {
+	email = store.NormalizeEmail(email)
+	key := s.counterKey(email)
+	n, err := s.st.Incr(ctx, key, quotaSpan)
+	var over *QuotaError
+	switch {
+	case errors.Is(err, state.ErrFull):
+		over = &QuotaError{RetryAfter: fullRetryAfter, Capacity: true}
+	case err != nil:
+		return 0, fmt.Errorf("passwordreset: count request: %w", err)
+	case n > int64(s.cfg.QuotaPerHour):
+		wait, ok, err := s.st.TTL(ctx, key)
+		if err != nil {
+			return 0, fmt.Errorf("passwordreset: quota ttl: %w", err)
+		}
+		if !ok { // the hour ended since the increment
+			wait = time.Second
+		} else if wait == 0 { // no expiry: cannot happen with Incr's TTL, but never promise "now"
+			wait = quotaSpan
+		}
+		over = &QuotaError{RetryAfter: wait}
+	}
 	u, err := s.users.ByEmail(ctx, email)
-	known := err == nil && u.Role == store.RoleAdmin
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, err
 	}
-	id := u.ID
-	if !known {
-		id = 0 // no user has id 0: the same query, for the same cost
+	var id int64 // 0: no admin has the address
+	if err == nil && u.Role == store.RoleAdmin {
+		id = u.ID
 	}
-	n, err := s.resets.CountSince(ctx, id, s.now().Add(-quotaSpan))
-	if err != nil {
-		return 0, err
-	}
-	if !known {
+	switch {
+	case over != nil:
+		return id, over
+	case id == 0:
 		return 0, nil
-	}
-	if n >= s.cfg.QuotaPerHour {
-		return u.ID, &QuotaError{RetryAfter: quotaSpan}
 	}
 	select {
 	case s.queue <- job{userID: u.ID, email: u.Email}:
@@ -166,7 +217,8 @@ func (s *Service) process(j job) {
 	ctx, cancel := context.WithTimeout(s.ctx, jobTimeout)
 	defer cancel()
 	log := s.log.With(zap.Int64("user_id", j.userID))
-	// Requests admitted together may all have passed the quota before any token existed.
+	// The request-time counters live in the state store, which an embedded restart or a Redis
+	// flush empties; the tokens of the last hour in the database still bound the mails then.
 	n, err := s.resets.CountSince(ctx, j.userID, s.now().Add(-quotaSpan))
 	if err != nil {
 		log.Error("password reset: count tokens", zap.Error(err))
@@ -257,6 +309,15 @@ func newToken() (string, error) {
 		return "", fmt.Errorf("passwordreset: random: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// counterKey names the quota counter of a normalised address: an HMAC, so the state store
+// never holds the address and its keys cannot be matched against a list of addresses without
+// the service's key.
+func (s *Service) counterKey(email string) string {
+	mac := hmac.New(sha256.New, s.quotaKey)
+	mac.Write([]byte(email))
+	return quotaPrefix + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // hashToken is the stored form: SHA-256 suffices for a 256-bit random token.
