@@ -40,6 +40,17 @@ type Store interface {
 	CompareAndSwap(ctx context.Context, key, old, new string, ttl time.Duration) (bool, error)
 	// CompareAndDelete atomically deletes key when its value equals old.
 	CompareAndDelete(ctx context.Context, key, old string) (bool, error)
+	// ReserveAttempt counts one attempt at the counter key unless it is locked, in one atomic
+	// step, before the caller evaluates the attempt: however many callers race, at most p.After
+	// attempts are counted before the first lock. The p.After-th attempt and each later one lock
+	// the key at once (p.Base, doubling per attempt up to p.Max), so the lock is in place while
+	// they are evaluated. A locked key counts nothing: wait is the time the lock has left (> 0).
+	// Del of key forgets the attempts and lifts the lock.
+	ReserveAttempt(ctx context.Context, key string, p AttemptPolicy) (a Attempt, wait time.Duration, err error)
+	// ReleaseAttempt uncounts an attempt that turned out not to be one (never evaluated, or
+	// right), lifting the lock it started; a lock started by a later attempt stays. It does
+	// nothing once key was deleted or expired, even if a new counter took its name.
+	ReleaseAttempt(ctx context.Context, key string, a Attempt) error
 	// TTL returns the time left before key expires; ok is false when the key is missing, and the
 	// duration is 0 when the key exists without expiry.
 	TTL(ctx context.Context, key string) (ttl time.Duration, ok bool, err error)
