@@ -2,11 +2,7 @@ package deployments
 
 import (
 	"bufio"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -21,7 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/tokens"
+	"github.com/cashlessmedia/cashless-auth/core/testkit"
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
@@ -49,27 +45,6 @@ var secretEnv = map[string]struct{ key, value string }{
 	"CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN":    {"sms.twilio.auth_token", "twilio-s3cret"},
 	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_EMAIL":    {"bootstrap.admin_email", "admin@tenant.example"},
 	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_PASSWORD": {"bootstrap.admin_password", "change-me-now"},
-}
-
-// standInKeyring writes an Ed25519 signing key "<kid>.pem" into a temporary directory.
-func standInKeyring(t *testing.T, kid string) string {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, kid+".pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tokens.LoadKeysDir(dir); err != nil {
-		t.Fatalf("stand-in keyring: %v", err)
-	}
-	return dir
 }
 
 // TestRenderedTenantConfigsLoad loads each tenant's config.yaml, as the chart renders it into
@@ -142,7 +117,7 @@ func TestRenderedTenantConfigsLoad(t *testing.T) {
 				if kid == "" {
 					t.Errorf("jwt.keys_dir is set but jwt.active_kid is not")
 				}
-				overrides["jwt.keys_dir"] = standInKeyring(t, kid)
+				overrides["jwt.keys_dir"] = testkit.StandInKeyring(t, kid)
 			}
 
 			v, cfg, err := core.Load(path, modules.All(), overrides)

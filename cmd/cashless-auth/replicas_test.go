@@ -8,15 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +23,7 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
+	"github.com/cashlessmedia/cashless-auth/core/testkit"
 )
 
 // TestReplicas is issue 6's "Done means": three replicas of the real binary, as separate
@@ -47,7 +45,7 @@ func TestReplicas(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "cashless-auth")
 	var buildErr error
 	built := make(chan struct{})
-	go func() { buildErr = buildBinary(bin); close(built) }()
+	go func() { buildErr = testkit.BuildBinary(filepath.Join("..", ".."), bin); close(built) }()
 	t.Cleanup(func() { <-built }) // before the temporary directory goes, even on t.Fatal
 
 	var pg *storetest.Backend
@@ -68,7 +66,7 @@ func TestReplicas(t *testing.T) {
 	t.Logf("binary built, database and keyspace ready in %v", time.Since(began).Round(time.Millisecond))
 
 	work := t.TempDir() // working directory of every process: no config.yaml is read
-	env := childEnv(map[string]string{
+	env := testkit.ChildEnv(map[string]string{
 		"CASHLESS_AUTH_DATABASE_URL":             pg.URL,
 		"CASHLESS_AUTH_REDIS_URL":                statetest.RedisURL(),
 		"CASHLESS_AUTH_REDIS_PREFIX":             prefix,
@@ -128,7 +126,7 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 	a, b, c := reps[0], reps[1], reps[2]
-	t.Logf("replicas healthy in %v: A %s, B %s, C %s", time.Since(start).Round(time.Millisecond), a.url, b.url, c.url)
+	t.Logf("replicas healthy in %v: A %s, B %s, C %s", time.Since(start).Round(time.Millisecond), a.URL, b.URL, c.URL)
 
 	h := &httpClient{t: t, c: &http.Client{Timeout: 15 * time.Second}}
 	logins := 0
@@ -140,7 +138,7 @@ func TestReplicas(t *testing.T) {
 		st, _, raw := h.do(r, http.MethodPost, "/auth/login", "", map[string]any{"email": adminEmail, "password": adminPassword}, hdr)
 		var p pair
 		if st != http.StatusOK || json.Unmarshal([]byte(raw), &p) != nil || p.AccessToken == "" || p.RefreshToken == "" {
-			h.t.Fatalf("login on %s: status %d: %s", r.name, st, raw)
+			h.t.Fatalf("login on %s: status %d: %s", r.Name, st, raw)
 		}
 		return p
 	}
@@ -155,7 +153,7 @@ func TestReplicas(t *testing.T) {
 			r := reps[i%3]
 			body := map[string]any{"email": fmt.Sprintf("nobody-%d@replicas.example", i), "password": "wrong-password"}
 			if st, _, raw := h.do(r, http.MethodPost, "/auth/login", "", body, hdr); st != http.StatusUnauthorized {
-				t.Fatalf("failed login %d on %s: status %d, want 401: %s", i+1, r.name, st, raw)
+				t.Fatalf("failed login %d on %s: status %d, want 401: %s", i+1, r.Name, st, raw)
 			}
 		}
 		// GCRA refills one login every 6 min: the test is meaningful only if the ten were quicker.
@@ -166,7 +164,7 @@ func TestReplicas(t *testing.T) {
 			body := map[string]any{"email": fmt.Sprintf("nobody-extra-%d@replicas.example", i), "password": "wrong-password"}
 			st, hd, raw := h.do(r, http.MethodPost, "/auth/login", "", body, hdr)
 			if st != http.StatusTooManyRequests || hd.Get("Retry-After") == "" {
-				t.Fatalf("login %d on %s: status %d, Retry-After %q, want 429 with Retry-After: %s", 11+i, r.name, st, hd.Get("Retry-After"), raw)
+				t.Fatalf("login %d on %s: status %d, Retry-After %q, want 429 with Retry-After: %s", 11+i, r.Name, st, hd.Get("Retry-After"), raw)
 			}
 		}
 		// The budget is the client's, not the replicas': another address still logs in.
@@ -189,7 +187,7 @@ func TestReplicas(t *testing.T) {
 			h.must(a, http.MethodPost, "/auth/refresh", "", map[string]any{"refresh_token": p1.RefreshToken}, http.StatusOK, &p2)
 			for _, r := range reps {
 				if !h.verify(r, p2.AccessToken).Valid {
-					t.Fatalf("round %d: the rotated access token is not valid on %s before the reuse", round, r.name)
+					t.Fatalf("round %d: the rotated access token is not valid on %s before the reuse", round, r.Name)
 				}
 			}
 			// The spent refresh token, replayed on another replica: refused, and the session dies.
@@ -198,7 +196,7 @@ func TestReplicas(t *testing.T) {
 			}
 			for _, r := range []*replica{c, a, b} {
 				if v := h.verify(r, p2.AccessToken); v.Valid {
-					t.Fatalf("round %d: access token of the revoked session still valid on %s: %+v", round, r.name, v)
+					t.Fatalf("round %d: access token of the revoked session still valid on %s: %+v", round, r.Name, v)
 				}
 			}
 			if st, _, raw := h.do(c, http.MethodPost, "/auth/refresh", "", map[string]any{"refresh_token": p2.RefreshToken}, nil); st != http.StatusUnauthorized {
@@ -208,7 +206,7 @@ func TestReplicas(t *testing.T) {
 		// Other sessions of the same admin are untouched.
 		for _, r := range reps {
 			if !h.verify(r, admin.AccessToken).Valid {
-				t.Fatalf("an unrelated session was revoked (seen on %s)", r.name)
+				t.Fatalf("an unrelated session was revoked (seen on %s)", r.Name)
 			}
 		}
 	})
@@ -226,13 +224,13 @@ func TestReplicas(t *testing.T) {
 			}
 			for _, r := range []*replica{b, c, a} {
 				if v := h.verify(r, created.APIKey); !v.Valid || fmt.Sprint(v.Claims["event_id"]) != fmt.Sprint(eventID) {
-					t.Fatalf("round %d: new API key on %s: %+v, want valid for event %d", round, r.name, v, eventID)
+					t.Fatalf("round %d: new API key on %s: %+v, want valid for event %d", round, r.Name, v, eventID)
 				}
 			}
 			h.must(a, http.MethodDelete, fmt.Sprintf("/tokens/api-key/%d", created.ID), admin.AccessToken, nil, http.StatusOK, nil)
 			for _, r := range []*replica{c, b, a} {
 				if v := h.verify(r, created.APIKey); v.Valid {
-					t.Fatalf("round %d: revoked API key still valid on %s: %+v", round, r.name, v)
+					t.Fatalf("round %d: revoked API key still valid on %s: %+v", round, r.Name, v)
 				}
 			}
 		}
@@ -243,7 +241,7 @@ func TestReplicas(t *testing.T) {
 		for _, r := range []*replica{b, c} {
 			v := h.verify(r, admin.AccessToken)
 			if !v.Valid || fmt.Sprint(v.Claims["sub"]) != fmt.Sprint(adminID) {
-				t.Fatalf("/tokens/verify on %s: %+v, want valid with sub %d", r.name, v, adminID)
+				t.Fatalf("/tokens/verify on %s: %+v, want valid with sub %d", r.Name, v, adminID)
 			}
 			var me struct {
 				ID    int64  `json:"id"`
@@ -251,7 +249,7 @@ func TestReplicas(t *testing.T) {
 			}
 			h.must(r, http.MethodGet, "/admin/me", admin.AccessToken, nil, http.StatusOK, &me)
 			if me.ID != adminID || me.Email != adminEmail {
-				t.Fatalf("/admin/me on %s: %+v", r.name, me)
+				t.Fatalf("/admin/me on %s: %+v", r.Name, me)
 			}
 		}
 	})
@@ -301,7 +299,7 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest(http.MethodPost, r.url+"/tokens/verify", bytes.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, r.URL+"/tokens/verify", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				// The outcome is known now: was the signal already sent, and how long ago?
@@ -353,7 +351,7 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 	pr, pw := io.Pipe()
 	held := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, r.url+"/tokens/verify", pr)
+		req, _ := http.NewRequest(http.MethodPost, r.URL+"/tokens/verify", pr)
 		req.Header.Set("Content-Type", "application/json")
 		hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := hc.Do(req)
@@ -381,14 +379,14 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 	time.Sleep(before) // steady load; the held request has long reached its handler
 	sent := time.Now()
 	signalled.Store(sent.UnixNano())
-	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := r.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
 	// Readiness turns false first, while the replica still serves (server.drain_delay).
 	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	notReady := time.Duration(-1)
 	for notReady < 0 && time.Since(sent) < 3*time.Second {
-		resp, err := probe.Get(r.url + "/ready")
+		resp, err := probe.Get(r.URL + "/ready")
 		if err != nil {
 			t.Errorf("GET /ready after SIGTERM: %v, before it ever answered 503", err)
 			break
@@ -404,7 +402,7 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 		}
 	}
 	// Wait until the replica refuses new connections: it is draining, our request in flight.
-	addr := strings.TrimPrefix(r.url, "http://")
+	addr := strings.TrimPrefix(r.URL, "http://")
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
@@ -413,14 +411,14 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 		conn.Close()
 		if time.Since(sent) > 5*time.Second {
 			pw.Close()
-			t.Fatalf("replica %s still accepts connections 5s after SIGTERM", r.name)
+			t.Fatalf("replica %s still accepts connections 5s after SIGTERM", r.Name)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	closedAfter := time.Since(sent)
 	select {
-	case <-r.done:
-		t.Errorf("replica %s exited with a request in flight (%v)", r.name, r.waitErr)
+	case <-r.Done:
+		t.Errorf("replica %s exited with a request in flight (%v)", r.Name, r.Err)
 	case <-time.After(100 * time.Millisecond):
 	}
 	if _, err := pw.Write(body[half:]); err != nil {
@@ -433,27 +431,27 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 
 	var exitErr error
 	select {
-	case <-r.done:
-		exitErr = r.waitErr
+	case <-r.Done:
+		exitErr = r.Err
 	case <-time.After(15 * time.Second):
-		t.Fatalf("replica %s still running 15s after SIGTERM", r.name)
+		t.Fatalf("replica %s still running 15s after SIGTERM", r.Name)
 	}
 	exitAfter := time.Since(sent)
 	wg.Wait()
 
 	t.Logf("replica %s: /ready 503 %v after SIGTERM, listener closed %v after, exit %v after (%v); 200s: %d before, %d after the signal; refused %d, closed unread %d",
-		r.name, notReady.Round(time.Millisecond), closedAfter.Round(time.Millisecond), exitAfter.Round(time.Millisecond), exitErr, ok[0], ok[1], refused, closed)
+		r.Name, notReady.Round(time.Millisecond), closedAfter.Round(time.Millisecond), exitAfter.Round(time.Millisecond), exitErr, ok[0], ok[1], refused, closed)
 	for e, n := range closedErr {
 		t.Logf("  %d× %s", n, e)
 	}
-	if exitErr != nil || r.cmd.ProcessState.ExitCode() != 0 {
-		t.Errorf("replica %s: exit %v (code %d), want status 0", r.name, exitErr, r.cmd.ProcessState.ExitCode())
+	if exitErr != nil || r.Cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("replica %s: exit %v (code %d), want status 0", r.Name, exitErr, r.Cmd.ProcessState.ExitCode())
 	}
 	if closedAfter < drainDelay/2 {
 		t.Errorf("listener closed %v after SIGTERM, before server.drain_delay %v", closedAfter, drainDelay)
 	}
 	if exitAfter > drainDelay+5*time.Second {
-		t.Errorf("replica %s took %v to exit after SIGTERM, want a few seconds", r.name, exitAfter)
+		t.Errorf("replica %s took %v to exit after SIGTERM, want a few seconds", r.Name, exitAfter)
 	}
 	for _, b := range bad {
 		t.Error(b)
@@ -468,7 +466,7 @@ func sigtermUnderLoad(t *testing.T, r *replica, token string, others []*replica,
 	h := &httpClient{t: t, c: &http.Client{Timeout: 10 * time.Second}}
 	for _, o := range others {
 		if v := h.verify(o, token); !v.Valid {
-			t.Errorf("replica %s after %s stopped: token invalid", o.name, r.name)
+			t.Errorf("replica %s after %s stopped: token invalid", o.Name, r.Name)
 		}
 	}
 }
@@ -496,152 +494,18 @@ func errText(err error) string {
 	return err.Error()
 }
 
-type replica struct {
-	name    string
-	url     string
-	cmd     *exec.Cmd
-	stderr  *lockedBuffer
-	done    chan struct{} // closed when the process has exited
-	waitErr error         // cmd.Wait's result, read after done
-}
+type replica = testkit.Process
 
-// startReplica starts `serve` on a free port and waits for /health; a port taken between the
-// probe and the bind (another process on a busy machine) is retried on a new one. It reports
-// failures with t.Errorf and returns nil, so several replicas can start concurrently.
+// startReplica starts `serve` on a free port and waits for /health. It reports failures with
+// t.Errorf and returns nil, so several replicas can start concurrently.
 func startReplica(t *testing.T, name, bin, dir string, env []string) *replica {
-	for attempt := 1; ; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			t.Errorf("replica %s: free port: %v", name, err)
-			return nil
-		}
-		r := &replica{name: name, url: "http://" + port, stderr: &lockedBuffer{}, done: make(chan struct{})}
-		r.cmd = exec.Command(bin, "serve")
-		r.cmd.Dir = dir
-		r.cmd.Env = append(env[:len(env):len(env)], "CASHLESS_AUTH_SERVER_ADDR="+port)
-		r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
-		if err := r.cmd.Start(); err != nil {
-			t.Errorf("replica %s: start: %v", name, err)
-			return nil
-		}
-		go func() { r.waitErr = r.cmd.Wait(); close(r.done) }()
-		t.Cleanup(func() {
-			select {
-			case <-r.done:
-			default:
-				_ = r.cmd.Process.Kill()
-				<-r.done
-			}
-			if t.Failed() {
-				t.Logf("replica %s (%s, %v) stderr:\n%s", r.name, r.url, r.waitErr, r.stderr.String())
-			}
-		})
-		err = waitHealthy(r, 30*time.Second)
-		if err == nil {
-			return r
-		}
-		if attempt < 5 && strings.Contains(r.stderr.String(), "address already in use") {
-			continue
-		}
-		t.Errorf("replica %s: %v", name, err)
+	r, err := testkit.Serve(t, "replica "+name, bin, dir, env, 30*time.Second)
+	if err != nil {
+		t.Errorf("%v", err)
 		return nil
 	}
-}
-
-func waitHealthy(r *replica, timeout time.Duration) error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := c.Get(r.url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-r.done:
-			return fmt.Errorf("exited before becoming healthy (%v)", r.waitErr)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/health not 200 after %v (last error %v)", timeout, err)
-		}
-	}
-}
-
-// freePort returns 127.0.0.1:<port> of a port that was free a moment ago. It prefers ports below
-// the kernel's ephemeral range: a port handed out by listening on :0 and closing is soon taken
-// again as the local port of some outgoing connection on a busy machine.
-func freePort() (string, error) {
-	lo, hi := 20000, 32000
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		var first, last int
-		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > 11000 {
-			lo, hi = 10000, first
-		}
-	}
-	for range 50 {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+mrand.IntN(hi-lo)))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			return addr, nil
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// buildBinary builds this command as a static binary, as the image does.
-func buildBinary(out string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(goBin, "build", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%w\n%s", err, b)
-	}
-	return nil
-}
-
-// childEnv is this process's environment without any CASHLESS_AUTH_* setting of the developer's
-// shell or the Firebase emulator switch (the service refuses to start with it), plus set.
-func childEnv(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "CASHLESS_AUTH_") || k == "FIREBASE_AUTH_EMULATOR_HOST" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	r.Name = name
+	return r
 }
 
 type pair struct {
@@ -672,7 +536,7 @@ func (h *httpClient) do(r *replica, method, path, bearer string, body any, hdr m
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, r.url+path, rd)
+	req, err := http.NewRequest(method, r.URL+path, rd)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -687,12 +551,12 @@ func (h *httpClient) do(r *replica, method, path, bearer string, body any, hdr m
 	}
 	resp, err := h.c.Do(req)
 	if err != nil {
-		h.t.Fatalf("%s %s on %s: %v", method, path, r.name, err)
+		h.t.Fatalf("%s %s on %s: %v", method, path, r.Name, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		h.t.Fatalf("%s %s on %s: read body: %v", method, path, r.name, err)
+		h.t.Fatalf("%s %s on %s: read body: %v", method, path, r.Name, err)
 	}
 	return resp.StatusCode, resp.Header, string(raw)
 }
@@ -702,11 +566,11 @@ func (h *httpClient) must(r *replica, method, path, bearer string, body any, wan
 	h.t.Helper()
 	st, _, raw := h.do(r, method, path, bearer, body, nil)
 	if st != want {
-		h.t.Fatalf("%s %s on %s: status %d, want %d: %s", method, path, r.name, st, want, raw)
+		h.t.Fatalf("%s %s on %s: status %d, want %d: %s", method, path, r.Name, st, want, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal([]byte(raw), out); err != nil {
-			h.t.Fatalf("%s %s on %s: body %s: %v", method, path, r.name, raw, err)
+			h.t.Fatalf("%s %s on %s: body %s: %v", method, path, r.Name, raw, err)
 		}
 	}
 }

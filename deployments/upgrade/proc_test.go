@@ -9,9 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,9 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cashlessmedia/cashless-auth/core/testkit"
 )
 
 // release is a row of the release table in docs/upgrading.md.
@@ -158,21 +156,6 @@ func writeFile(name string, r io.Reader, mode os.FileMode) error {
 	return f.Close()
 }
 
-// buildBinary builds ./cmd/cashless-auth of the tree at dir into out, statically as the image
-// does. No -trimpath: compiler flags are part of every package's cache key, so with the flags
-// `go test` uses (scripts/test.sh sets CGO_ENABLED=0 for all) both binaries reuse the
-// dependencies the tests compiled; only the main module's packages and the links are extra.
-func buildBinary(dir, out, version string) error {
-	cmd := exec.Command("go", "build", "-buildvcs=false",
-		"-ldflags", "-X main.version="+version, "-o", out, "./cmd/cashless-auth")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build in %s: %w\n%s", dir, err, b)
-	}
-	return nil
-}
-
 // binaries are the two programs the gate runs.
 type binaries struct {
 	old, cur string
@@ -191,24 +174,20 @@ func buildBoth(t *testing.T, root string, rel release) binaries {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	wg.Add(2)
-	go func() { defer wg.Done(); errs[0] = buildBinary(b.oldTree, b.old, rel.Version) }()
-	go func() { defer wg.Done(); errs[1] = buildBinary(root, b.cur, "current") }()
+	go func() {
+		defer wg.Done()
+		errs[0] = testkit.BuildBinary(b.oldTree, b.old, "-ldflags", "-X main.version="+rel.Version)
+	}()
+	go func() {
+		defer wg.Done()
+		errs[1] = testkit.BuildBinary(root, b.cur, "-ldflags", "-X main.version=current")
+	}()
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("built %s (%s) and the current tree in %v", rel.Version, rel.Commit[:12], time.Since(began).Round(time.Millisecond))
 	return b
-}
-
-// proc is a running `cashless-auth serve`.
-type proc struct {
-	name   string
-	url    string
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	done   chan struct{}
-	err    error
 }
 
 // run runs a CLI command of bin in dir and returns its stdout.
@@ -238,76 +217,20 @@ func printedID(t *testing.T, out string) int64 {
 	return *v.ID
 }
 
-// serve starts bin serve in dir on a free port and waits until /health answers 200.
-func serve(t *testing.T, name, bin, dir string, env []string) *proc {
+// serve starts bin serve in dir and waits until /health answers 200.
+func serve(t *testing.T, name, bin, dir string, env []string) *testkit.Process {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		addr, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &proc{name: name, url: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan struct{})}
-		p.cmd = exec.Command(bin, "serve")
-		p.cmd.Dir = dir
-		p.cmd.Env = append(append([]string{}, env...), "CASHLESS_AUTH_SERVER_ADDR="+addr)
-		p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
-		if err := p.cmd.Start(); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		go func() { p.err = p.cmd.Wait(); close(p.done) }()
-		t.Cleanup(func() {
-			select {
-			case <-p.done:
-			default:
-				_ = p.cmd.Process.Kill()
-				<-p.done
-			}
-		})
-		err = waitHealthy(p, 60*time.Second)
-		if err == nil {
-			return p
-		}
-		if attempt < 5 && strings.Contains(p.stderr.String(), "address already in use") {
-			continue
-		}
-		t.Fatalf("%s did not start: %v\n%s", name, err, p.stderr.String())
+	p, err := testkit.Serve(t, name, bin, dir, env, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return p
 }
 
-func waitHealthy(p *proc, timeout time.Duration) error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := c.Get(p.url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited before becoming healthy (%v)", p.err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/health not 200 after %v (last error %v)", timeout, err)
-		}
-	}
-}
-
-// stop sends SIGTERM, waits, and returns the process's log lines and how it exited.
-func (p *proc) stop(t *testing.T) ([]logLine, error) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(60 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Errorf("%s did not exit within 60 s of SIGTERM", p.name)
-	}
-	return parseLog(p.stderr.String()), p.err
+// stop sends SIGTERM and returns the process's log lines and how it exited.
+func stop(p *testkit.Process) ([]logLine, error) {
+	err := p.Stop(60 * time.Second)
+	return parseLog(p.Log.String()), err
 }
 
 // logLine is one JSON log line of the service (log.format json).
@@ -332,47 +255,4 @@ func parseLog(s string) []logLine {
 		out = append(out, l)
 	}
 	return out
-}
-
-// freePort returns 127.0.0.1:<port> of a port that was free a moment ago, below the kernel's
-// ephemeral range where it can be (a port handed out by :0 is soon reused for outgoing
-// connections on a busy machine).
-func freePort() (string, error) {
-	lo, hi := 20000, 32000
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		var first, last int
-		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > 11000 {
-			lo, hi = 10000, first
-		}
-	}
-	for range 50 {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+mrand.IntN(hi-lo)))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			return addr, nil
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -2,14 +2,10 @@ package upgrade
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -17,6 +13,7 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
+	"github.com/cashlessmedia/cashless-auth/core/testkit"
 )
 
 // TestUpgradeFromLastRelease is the upgrade gate (docs/upgrading.md). For each scenario — today's
@@ -140,7 +137,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	keyring := ""
 	for _, cfg := range []map[string]any{sc.oldConfig, sc.newConfig} {
 		if kid, _ := lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
-			keyring = standInKeyring(t, kid) // the chart mounts the tenant's keyring Secret here
+			keyring = testkit.StandInKeyring(t, kid) // the chart mounts the tenant's keyring Secret here
 		}
 	}
 	if keyring != "" {
@@ -165,7 +162,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		return b
 	}
 	oldYAML, newYAML := configFor(sc.oldConfig), configFor(sc.newConfig)
-	d.env = childEnv(secrets)
+	d.env = testkit.ChildEnv(secrets)
 
 	d.useConfig(t, oldYAML)
 	w := &world{d: d, peers: p}
@@ -216,28 +213,6 @@ func (d *deployment) enabledPaths(t *testing.T, bin string) map[string]bool {
 		out[p] = true
 	}
 	return out
-}
-
-// childEnv is this process's environment without the developer's CASHLESS_AUTH_* settings and
-// the Firebase emulator switch, plus set.
-func childEnv(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "CASHLESS_AUTH_") || k == "FIREBASE_AUTH_EMULATOR_HOST" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+set[k])
-	}
-	return env
 }
 
 // ---- configs --------------------------------------------------------------------------------
@@ -325,23 +300,4 @@ func set(m map[string]any, key string, v any) {
 		m = next
 	}
 	m[parts[len(parts)-1]] = v
-}
-
-// standInKeyring writes an Ed25519 signing key "<kid>.pem" into a directory, where the chart
-// mounts the tenant's keyring Secret.
-func standInKeyring(t *testing.T, kid string) string {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, kid+".pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

@@ -118,9 +118,9 @@ func (w *world) phase(t *testing.T, what, bin string, strict bool, check func(*t
 	t.Helper()
 	w.lanes = w.d.enabledPaths(t, bin)
 	p := serve(t, what, bin, w.d.work, w.d.env)
-	check(t, &api{t: t, c: testkit.NewClient(t, p.url)})
+	check(t, &api{t: t, c: testkit.NewClient(t, p.URL)})
 	var warnings, errs []string
-	lines, exitErr := p.stop(t)
+	lines, exitErr := stop(p)
 	if exitErr != nil {
 		errs = append(errs, fmt.Sprintf("exited with %v on SIGTERM", exitErr))
 	}
