@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -98,84 +96,6 @@ func (s *smsSink) waitCode(t *testing.T, phone string, n int) string {
 			t.Fatalf("SMS: %d message(s) to %s, want %d", len(codes), phone, n)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// mailpit reads the mails the service sent, through Mailpit's HTTP API.
-type mailpit struct {
-	api, smtpHost, smtpPort string
-	http                    *http.Client
-}
-
-func newMailpit(t *testing.T) *mailpit {
-	t.Helper()
-	m := &mailpit{api: strings.TrimRight(getenv("CASHLESS_AUTH_TEST_MAILPIT_URL", "http://127.0.0.1:8025"), "/"), http: &http.Client{Timeout: 5 * time.Second}}
-	smtp := getenv("CASHLESS_AUTH_TEST_SMTP_ADDR", "127.0.0.1:1025")
-	host, port, ok := strings.Cut(smtp, ":")
-	if !ok {
-		t.Fatalf("CASHLESS_AUTH_TEST_SMTP_ADDR=%q is not host:port", smtp)
-	}
-	m.smtpHost, m.smtpPort = host, port
-	resp, err := m.http.Get(m.api + "/api/v1/info")
-	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-	}
-	if err != nil {
-		t.Fatalf("Mailpit is not reachable at %s (%v): `make test` starts it; by hand `bash scripts/services.sh mailpit-start`", m.api, err)
-	}
-	return m
-}
-
-// waitToken returns the reset token of mail number n (from 1) to addr.
-func (m *mailpit) waitToken(t *testing.T, addr, linkPrefix string, n int) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var found struct {
-			Messages []struct{ ID string } `json:"messages"`
-		}
-		if resp, err := m.http.Get(m.api + "/api/v1/search?query=" + url.QueryEscape("to:"+addr)); err == nil {
-			_ = json.NewDecoder(resp.Body).Decode(&found)
-			resp.Body.Close()
-		}
-		if len(found.Messages) >= n {
-			id := found.Messages[len(found.Messages)-n].ID // newest first
-			resp, err := m.http.Get(m.api + "/api/v1/message/" + url.PathEscape(id))
-			if err != nil {
-				t.Fatalf("mailpit message: %v", err)
-			}
-			var msg struct{ Text string }
-			err = json.NewDecoder(resp.Body).Decode(&msg)
-			resp.Body.Close()
-			if err != nil {
-				t.Fatalf("mailpit message: %v", err)
-			}
-			_, rest, ok := strings.Cut(msg.Text, linkPrefix)
-			if !ok {
-				t.Fatalf("no reset link in the mail to %s: %q", addr, msg.Text)
-			}
-			end := strings.IndexFunc(rest, func(r rune) bool {
-				return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-			})
-			if end < 0 {
-				end = len(rest)
-			}
-			return rest[:end]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit: %d mail(s) to %s, want %d", len(found.Messages), addr, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (m *mailpit) forget(addr string) {
-	req, _ := http.NewRequest(http.MethodDelete, m.api+"/api/v1/search?query="+url.QueryEscape("to:"+addr), nil)
-	if resp, err := m.http.Do(req); err == nil {
-		resp.Body.Close()
 	}
 }
 

@@ -40,7 +40,7 @@ func TestUpgradeFromLastRelease(t *testing.T) {
 	requireCommit(t, root, rel)
 	t.Logf("upgrade gate: %s (%s) -> the current tree", rel.Version, rel.Commit)
 
-	peers := &peers{sms: newSMSSink(t), mail: newMailpit(t), firebase: newEmulator(t)}
+	peers := &peers{sms: newSMSSink(t), mail: testkit.NewMailpit(t), firebase: newEmulator(t)}
 	bins := buildBoth(t, root, rel)
 
 	scenarios := []scenario{
@@ -74,7 +74,7 @@ func TestUpgradeFromLastRelease(t *testing.T) {
 // peers are the third parties shared by every scenario.
 type peers struct {
 	sms      *smsSink
-	mail     *mailpit
+	mail     *testkit.Mailpit
 	firebase *emulator
 }
 
@@ -97,6 +97,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		t.Skipf("%s excludes the %s backend", storetest.EnvBackends, sc.backend)
 	}
 	work := t.TempDir()
+	smtpHost, smtpPort := p.mail.HostPort(t)
 	d := &deployment{work: work, sessionsSurviveRestart: sc.backend == storetest.Postgres}
 
 	// Infrastructure that the scenario's config names for a cluster points at this machine's
@@ -107,8 +108,8 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		"log.level":                 "info",
 		"ratelimit.trusted_proxies": []any{"127.0.0.1/32"}, // each request plays its own client (X-Forwarded-For)
 		"mail.provider":             "smtp",
-		"mail.smtp.host":            p.mail.smtpHost,
-		"mail.smtp.port":            p.mail.smtpPort,
+		"mail.smtp.host":            smtpHost,
+		"mail.smtp.port":            smtpPort,
 		"mail.smtp.tls":             "none",
 		"mail.smtp.username":        "",
 		"reset.url_template":        resetLink + "{token}",

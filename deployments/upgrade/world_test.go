@@ -171,7 +171,7 @@ func (w *world) provision(t *testing.T, bin string) {
 		}
 		p.id = cli(p.password+"\n", args...)
 		w.staff[p.key] = p
-		t.Cleanup(func() { w.peers.mail.forget(p.email) })
+		t.Cleanup(func() { w.peers.mail.Forget(p.email) })
 	}
 	op := strconv.FormatInt(w.staff["operator_bound"].id, 10)
 	evs := strconv.FormatInt(ev, 10)
@@ -241,7 +241,7 @@ func (w *world) provision(t *testing.T, bin string) {
 		if w.on("/admin/password-reset/email-send") {
 			admin := w.staff["admin"]
 			a.must(200, "POST", "/admin/password-reset/email-send", map[string]any{"email": admin.email}, "")
-			w.resetToken = w.peers.mail.waitToken(t, admin.email, resetLink, 1)
+			w.resetToken = testkit.LinkToken(t, w.peers.mail.Wait(t, admin.email, 1)[0], resetLink)
 		}
 	})
 }

@@ -3,15 +3,10 @@ package attacks_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -81,9 +76,9 @@ func mustSendReset(t *testing.T, env *testkit.Env, email string) resetAnswer {
 // unknown one get the same answers, request after request: quota × 200, then 429 with
 // Retry-After; the admin gets exactly the quota of mails, the unknown address none.
 func TestResetQuotaSameForEveryAddress(t *testing.T) {
-	mp := newResetMailpit(t)
-	testkit.ForEachBackend(t, service(mp.config(t)), func(t *testing.T, env *testkit.Env) {
-		admin, unknown, marker := mp.recipient(t, "admin"), mp.recipient(t, "unknown"), mp.recipient(t, "marker")
+	mp := testkit.NewMailpit(t)
+	testkit.ForEachBackend(t, service(mp.Config(t)), func(t *testing.T, env *testkit.Env) {
+		admin, unknown, marker := mp.Recipient(t, "admin", resetDomain), mp.Recipient(t, "unknown", resetDomain), mp.Recipient(t, "marker", resetDomain)
 		env.User(t, admin, "admin-pass-1", "admin", nil, 0)
 		env.User(t, marker, "admin-pass-2", "admin", nil, 0)
 
@@ -101,11 +96,11 @@ func TestResetQuotaSameForEveryAddress(t *testing.T) {
 				t.Fatalf("request %d: admin %v, unknown %v; want the same %d", i+1, known[i], other[i], want)
 			}
 		}
-		mp.settle(t, env, marker)
-		if n := mp.count(t, admin); n != resetQuota {
+		settle(t, mp, env, marker)
+		if n := len(mp.Search(t, admin)); n != resetQuota {
 			t.Errorf("%d mails to the admin, want %d", n, resetQuota)
 		}
-		if n := mp.count(t, unknown); n != 0 {
+		if n := len(mp.Search(t, unknown)); n != 0 {
 			t.Errorf("%d mails to an unknown address", n)
 		}
 	})
@@ -115,9 +110,9 @@ func TestResetQuotaSameForEveryAddress(t *testing.T) {
 // for an unknown address: each address gets exactly quota × 200 (answers in the same multiset),
 // and the admin exactly the quota of mails.
 func TestResetQuotaConcurrent(t *testing.T) {
-	mp := newResetMailpit(t)
-	testkit.ForEachBackend(t, service(mp.config(t)), func(t *testing.T, env *testkit.Env) {
-		admin, unknown, marker := mp.recipient(t, "burst-admin"), mp.recipient(t, "burst-unknown"), mp.recipient(t, "marker")
+	mp := testkit.NewMailpit(t)
+	testkit.ForEachBackend(t, service(mp.Config(t)), func(t *testing.T, env *testkit.Env) {
+		admin, unknown, marker := mp.Recipient(t, "burst-admin", resetDomain), mp.Recipient(t, "burst-unknown", resetDomain), mp.Recipient(t, "marker", resetDomain)
 		env.User(t, admin, "admin-pass-1", "admin", nil, 0)
 		env.User(t, marker, "admin-pass-2", "admin", nil, 0)
 
@@ -170,11 +165,11 @@ func TestResetQuotaConcurrent(t *testing.T) {
 		if fmt.Sprint(got[admin]) != fmt.Sprint(got[unknown]) {
 			t.Errorf("answers differ: admin %v, unknown %v", got[admin], got[unknown])
 		}
-		mp.settle(t, env, marker)
-		if c := mp.count(t, admin); c != resetQuota {
+		settle(t, mp, env, marker)
+		if c := len(mp.Search(t, admin)); c != resetQuota {
 			t.Errorf("%d mails to the admin after %d concurrent requests, want %d", c, n, resetQuota)
 		}
-		if c := mp.count(t, unknown); c != 0 {
+		if c := len(mp.Search(t, unknown)); c != 0 {
 			t.Errorf("%d mails to an unknown address", c)
 		}
 	})
@@ -185,9 +180,9 @@ func TestResetQuotaConcurrent(t *testing.T) {
 // the schema and counts nothing. The state store never holds an address in clear: on Redis,
 // every key is inspected.
 func TestResetQuotaNormalisedAndHashed(t *testing.T) {
-	mp := newResetMailpit(t)
-	testkit.ForEachBackend(t, service(mp.config(t)), func(t *testing.T, env *testkit.Env) {
-		admin, unknown, marker := mp.recipient(t, "norm-admin"), mp.recipient(t, "norm-unknown"), mp.recipient(t, "marker")
+	mp := testkit.NewMailpit(t)
+	testkit.ForEachBackend(t, service(mp.Config(t)), func(t *testing.T, env *testkit.Env) {
+		admin, unknown, marker := mp.Recipient(t, "norm-admin", resetDomain), mp.Recipient(t, "norm-unknown", resetDomain), mp.Recipient(t, "marker", resetDomain)
 		env.User(t, admin, "admin-pass-1", "admin", nil, 0)
 		env.User(t, marker, "admin-pass-2", "admin", nil, 0)
 
@@ -208,8 +203,8 @@ func TestResetQuotaNormalisedAndHashed(t *testing.T) {
 				}
 			}
 		}
-		mp.settle(t, env, marker)
-		if n := mp.count(t, admin); n != resetQuota {
+		settle(t, mp, env, marker)
+		if n := len(mp.Search(t, admin)); n != resetQuota {
 			t.Errorf("%d mails to the admin, want %d", n, resetQuota)
 		}
 
@@ -265,115 +260,16 @@ func titleCase(addr string) string {
 	return string(b)
 }
 
-// resetMailpit reads what the service sent through Mailpit (see modules/passwordreset's mail
-// tests): `bash scripts/services.sh mailpit-start`, which make test runs.
-type resetMailpit struct {
-	api  string
-	smtp string
-	http *http.Client
-}
-
-func newResetMailpit(t *testing.T) *resetMailpit {
-	t.Helper()
-	if os.Getenv("CASHLESS_AUTH_TEST_MAILPIT") == "off" {
-		t.Skip("CASHLESS_AUTH_TEST_MAILPIT=off: mail tests skipped")
-	}
-	if testing.Short() {
-		t.Skip("-short: skipped, this test needs Mailpit (CASHLESS_AUTH_TEST_MAILPIT_URL, default http://127.0.0.1:8025); `make test` runs it")
-	}
-	m := &resetMailpit{
-		api:  strings.TrimRight(getenvOr("CASHLESS_AUTH_TEST_MAILPIT_URL", "http://127.0.0.1:8025"), "/"),
-		smtp: getenvOr("CASHLESS_AUTH_TEST_SMTP_ADDR", "127.0.0.1:1025"),
-		http: &http.Client{Timeout: 5 * time.Second},
-	}
-	resp, err := m.http.Get(m.api + "/api/v1/info")
-	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-	}
-	if err != nil {
-		t.Fatalf("Mailpit is not reachable at %s (%v): start it with `bash scripts/services.sh mailpit-start` "+
-			"(make test does), or set CASHLESS_AUTH_TEST_MAILPIT=off to skip the mail tests", m.api, err)
-	}
-	return m
-}
-
-func getenvOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func (m *resetMailpit) config(t *testing.T) map[string]any {
-	t.Helper()
-	host, port, err := net.SplitHostPort(m.smtp)
-	if err != nil {
-		t.Fatalf("CASHLESS_AUTH_TEST_SMTP_ADDR=%q: %v", m.smtp, err)
-	}
-	return map[string]any{
-		"mail.provider":  "smtp",
-		"mail.from":      "Cashless Auth <no-reply@cashless.test>",
-		"mail.smtp.host": host,
-		"mail.smtp.port": port,
-		"mail.smtp.tls":  "none",
-	}
-}
-
-// recipient is a lower-case address no other test uses; its mails are deleted when the test ends.
-func (m *resetMailpit) recipient(t *testing.T, label string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	addr := fmt.Sprintf("%s-%s@%s", label, hex.EncodeToString(b), resetDomain)
-	t.Cleanup(func() {
-		req, _ := http.NewRequest(http.MethodDelete, m.api+"/api/v1/search?query="+url.QueryEscape("to:"+addr), nil)
-		if resp, err := m.http.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	return addr
-}
-
-// count is the number of mails Mailpit holds for to.
-func (m *resetMailpit) count(t *testing.T, to string) int {
-	t.Helper()
-	resp, err := m.http.Get(m.api + "/api/v1/search?query=" + url.QueryEscape("to:"+to))
-	if err != nil {
-		t.Fatalf("mailpit search: %v", err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Messages []struct {
-			To []struct{ Address string }
-		} `json:"messages"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("mailpit search: %v", err)
-	}
-	n := 0
-	for _, msg := range out.Messages {
-		for _, r := range msg.To {
-			if strings.EqualFold(r.Address, to) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // settle requests a reset for the admin marker, whose quota is untouched, and waits for its mail:
 // the service's one mail worker sends in request order, so every mail queued by an earlier
 // request has been sent (or dropped) by then, and counting the others is final.
-func (m *resetMailpit) settle(t *testing.T, env *testkit.Env, marker string) {
+func settle(t *testing.T, m *testkit.Mailpit, env *testkit.Env, marker string) {
 	t.Helper()
 	if a := mustSendReset(t, env, marker); a.Status != 200 {
 		t.Fatalf("marker request: %v", a)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for m.count(t, marker) == 0 {
+	for len(m.Search(t, marker)) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no mail to the marker admin %s", marker)
 		}
