@@ -338,7 +338,7 @@ func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service,
 // any hash lent spare Ps.
 var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
-func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
+func newHasher(lc fx.Lifecycle, cfg config.Core, m *metrics.Metrics) *passwords.Hasher {
 	cpus := baseProcs()
 	workers := cfg.Password.Workers
 	if workers <= 0 {
@@ -346,6 +346,7 @@ func newHasher(lc fx.Lifecycle, cfg config.Core) *passwords.Hasher {
 	}
 	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, passwords.Isolation{Nice: cfg.Password.Nice, Idle: cfg.Password.SchedIdle, Process: cfg.Password.Process})
 	lc.Append(fx.StopHook(h.Close))
+	m.PasswordVerifications(h.Verifications)
 	return h
 }
 

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/lockout"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
@@ -32,55 +37,107 @@ type StaffPasswords struct {
 	users  *store.Users
 	hasher *passwords.Hasher
 	lock   AccountLock
+	m      *metrics.Metrics
 	log    *zap.Logger
 }
 
-func newStaffPasswords(users *store.Users, hasher *passwords.Hasher, lock AccountLock, log *zap.Logger) *StaffPasswords {
-	return &StaffPasswords{users: users, hasher: hasher, lock: lock, log: log.Named("credentials")}
+func newStaffPasswords(users *store.Users, hasher *passwords.Hasher, lock AccountLock, m *metrics.Metrics, log *zap.Logger) *StaffPasswords {
+	return &StaffPasswords{users: users, hasher: hasher, lock: lock, m: m, log: log.Named("credentials")}
 }
 
-// Check returns the account when the password is right. A locked account is a *LockedError;
-// an unknown e-mail or a wrong password counts towards the lock and is ErrBadCredentials, and
-// unknown e-mails cost the same hashing, so neither timing nor locking reveals whether an
-// account exists. A right password leaves the lock as it is: the lane checks what else it
-// requires (role, event, device type), and only then calls Accept, so a refusal for those
-// reasons does not clear the failures; it counts as a guess only when the lane calls Reject.
+// AccountLockLane declares that lane (a module name, the first part of its route names) checks
+// staff passwords here, so that its cashless_auth_lockouts_total series exists from the first
+// scrape.
+func AccountLockLane(lane string) fx.Option {
+	return fx.Invoke(func(m *metrics.Metrics) { m.LockoutLane(lane) })
+}
+
+// Check returns the account when the password is right. The guess is counted against the
+// account's lock before anything is looked up or hashed (lockout.Locker.Reserve), so the lock
+// holds however many guesses arrive at once, from however many IPs: a locked account is a
+// *LockedError, answered without hashing. An unknown e-mail or a wrong password stays counted
+// and is ErrBadCredentials, and unknown e-mails cost the same hashing, so neither timing nor
+// locking reveals whether an account exists. A request that ends before its password was
+// evaluated (a store error, a deadline, the client gone while queued for a hashing worker) is
+// no guess and is uncounted.
+//
+// A right password returns the account with its guess still counted: the lane checks what else
+// it requires (role, event, device type), then calls exactly one of Accept (success: clears the
+// failures), Reject (refused like a wrong password and counted like one) or Refuse (refused,
+// but no guess: uncounted). A lane that calls none leaves it counted, never uncounted.
 func (s *StaffPasswords) Check(ctx context.Context, email, password string) (*Verified, error) {
 	target := LoginLockTarget(email)
-	if wait, locked, err := s.lock.Locked(ctx, target); err != nil {
+	att, wait, err := s.lock.Reserve(ctx, target)
+	if err != nil {
 		return nil, err
-	} else if locked {
+	}
+	if wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}
 	}
 	u, err := s.users.ByEmail(ctx, store.NormalizeEmail(email))
-	if errors.Is(err, store.ErrNotFound) {
-		s.hasher.Equalise(ctx, password)
-		return nil, s.fail(ctx, target)
+	var ok, rehash bool
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = s.hasher.Equalise(ctx, password)
+	case err != nil:
+		err = fmt.Errorf("credentials: load user: %w", err)
+	default:
+		ok, rehash, err = s.hasher.Verify(ctx, u.PasswordHash, password)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("credentials: load user: %w", err)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, password)
-	if err != nil {
+		s.release(ctx, att)
 		return nil, err
 	}
 	if !ok {
-		return nil, s.fail(ctx, target)
+		s.failed(ctx, att, u.ID)
+		return nil, ErrBadCredentials
 	}
-	return &Verified{User: u, s: s, target: target, password: password, rehash: rehash}, nil
+	return &Verified{User: u, s: s, att: att, target: target, password: password, rehash: rehash}, nil
 }
 
-func (s *StaffPasswords) fail(ctx context.Context, target string) error {
-	if _, err := s.lock.Fail(ctx, target); err != nil {
-		return err
+// failed settles a counted guess as a failure: if it started a lock, that lock is counted, by
+// the lane of the request, and logged with the account (userID 0: no such account).
+func (s *StaffPasswords) failed(ctx context.Context, att lockout.Attempt, userID int64) {
+	d := att.Locked()
+	if d == 0 {
+		return
 	}
-	return ErrBadCredentials
+	lane := "unknown"
+	if ri := httpx.Route(ctx); ri != nil {
+		lane, _, _ = strings.Cut(ri.Name, ".")
+	}
+	s.m.Lockout(lane)
+	if userID != 0 {
+		s.log.Warn("account locked after repeated failed passwords", zap.Int64("user_id", userID),
+			zap.String("lane", lane), zap.Duration("lock", d))
+	}
 }
 
-// Verified is an account whose password was right.
+// release uncounts a guess that was none. It runs even when the request's context has ended; if
+// it fails, the guess stays counted, which costs the account one failure, never an extra guess.
+func (s *StaffPasswords) release(ctx context.Context, att lockout.Attempt) {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := att.Release(ctx); err != nil {
+		s.log.Warn("uncounting a password attempt failed; it stays counted", zap.Error(err))
+	}
+}
+
+// bookkeepingTimeout bounds the lock updates that follow a decision already taken.
+const bookkeepingTimeout = 5 * time.Second
+
+// bookkeeping is ctx without its cancellation: once a password was judged, the lock must follow
+// the judgement even when the client has gone.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+}
+
+// Verified is an account whose password was right; its guess stays counted until the lane
+// calls Accept, Reject or Refuse.
 type Verified struct {
 	store.User
 	s        *StaffPasswords
+	att      lockout.Attempt
 	target   string
 	password string
 	rehash   bool
@@ -89,7 +146,9 @@ type Verified struct {
 // Accept clears the account's failures and replaces a legacy bcrypt or weaker argon2id hash
 // (a failed upgrade only costs the upgrade, never the login).
 func (v *Verified) Accept(ctx context.Context) error {
-	if err := v.s.lock.Reset(ctx, v.target); err != nil {
+	rctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := v.s.lock.Reset(rctx, v.target); err != nil {
 		return err
 	}
 	if v.rehash {
@@ -106,11 +165,18 @@ func (v *Verified) Accept(ctx context.Context) error {
 
 // Reject refuses an account whose password was right for a reason the lane must answer like a
 // wrong password (POST /auth/login asking for an event the account may not have). It counts
-// towards the lock exactly as a wrong password does, so neither the answer nor the lock tells
-// the client the password was right; it returns nil, or the lock's storage error.
+// towards the lock exactly as a wrong password does (the guess Check counted stays, with the
+// lock it started), so neither the answer nor the lock tells the client the password was
+// right; it returns nil, or the lock's storage error.
 func (v *Verified) Reject(ctx context.Context) error {
-	if err := v.s.fail(ctx, v.target); !errors.Is(err, ErrBadCredentials) {
-		return err
-	}
+	v.s.failed(ctx, v.att, v.ID)
 	return nil
+}
+
+// Refuse refuses an account whose password was right for a reason that is no guess (a role or
+// device type the account does not have): the guess Check counted is uncounted, so the lock
+// stays as it was. It returns ErrBadCredentials, the lane's answer.
+func (v *Verified) Refuse(ctx context.Context) error {
+	v.s.release(ctx, v.att)
+	return ErrBadCredentials
 }

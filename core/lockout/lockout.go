@@ -1,5 +1,9 @@
 // Package lockout caps secrets guessed across many IPs: after N consecutive failures against
 // one target (an account, a phone, an admin's TOTP) the target is locked for a growing time.
+//
+// Two ways to use it: Reserve before evaluating a guess, which holds however many guesses
+// arrive at once (state.Store.ReserveAttempt); or Locked, then Fail after a wrong guess, which
+// lets every request already past Locked be evaluated, and suits only checks too fast to race.
 package lockout
 
 import (
@@ -15,7 +19,7 @@ type Policy struct {
 	After  int           // consecutive failures before the first lock
 	Base   time.Duration // first lock
 	Max    time.Duration // locks double up to this
-	Memory time.Duration // how long failures are remembered without a new one
+	Memory time.Duration // how long failures are remembered after the first (default 24h)
 }
 
 // Locker applies one policy to targets named by the caller (e.g. "login:" + email).
@@ -63,9 +67,47 @@ func (l *Locker) Fail(ctx context.Context, target string) (time.Duration, error)
 	return d, nil
 }
 
-// Reset forgets failures after a success.
+// Attempt is a guess counted by Reserve: a failure unless released.
+type Attempt struct {
+	l      *Locker
+	target string
+	a      state.Attempt
+}
+
+// Reserve counts a guess at target before it is evaluated, and starts the lock when this is the
+// policy's After-th guess or a later one, so the lock holds whatever the concurrency: at most
+// After guesses are evaluated before the first lock, one after each lock ends. A locked target
+// counts nothing and returns the time the lock has left (wait > 0). The guess stays counted
+// unless Release says it was none; a caller that dies before knowing leaves it counted, which
+// costs one failure until the policy forgets it, never an extra guess.
+func (l *Locker) Reserve(ctx context.Context, target string) (Attempt, time.Duration, error) {
+	a, wait, err := l.st.ReserveAttempt(ctx, "attempts:"+target, state.AttemptPolicy{
+		After: int64(l.p.After), Base: l.p.Base, Max: l.p.Max, Memory: l.p.Memory,
+	})
+	if err != nil {
+		return Attempt{}, 0, fmt.Errorf("lockout: %w", err)
+	}
+	return Attempt{l: l, target: target, a: a}, wait, nil
+}
+
+// Locked is the lock this guess started, 0 if none.
+func (a Attempt) Locked() time.Duration { return a.a.Locked }
+
+// Release uncounts the guess, which turned out to be none (never evaluated, or right), and
+// lifts the lock it started.
+func (a Attempt) Release(ctx context.Context) error {
+	if a.l == nil {
+		return nil
+	}
+	if err := a.l.st.ReleaseAttempt(ctx, "attempts:"+a.target, a.a); err != nil {
+		return fmt.Errorf("lockout: %w", err)
+	}
+	return nil
+}
+
+// Reset forgets failures (after a success) and lifts the lock, whichever way they were counted.
 func (l *Locker) Reset(ctx context.Context, target string) error {
-	if err := l.st.Del(ctx, "fails:"+target, "lock:"+target); err != nil {
+	if err := l.st.Del(ctx, "attempts:"+target, "fails:"+target, "lock:"+target); err != nil {
 		return fmt.Errorf("lockout: %w", err)
 	}
 	return nil

@@ -16,6 +16,7 @@ type Metrics struct {
 	RateLimited  *prometheus.CounterVec   // route
 	TokensIssued *prometheus.CounterVec   // type
 	DepErrors    *prometheus.CounterVec   // dependency
+	Lockouts     *prometheus.CounterVec   // lane
 }
 
 // New registers the collectors, plus Go runtime and process collectors.
@@ -42,8 +43,11 @@ func New() *Metrics {
 		DepErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cashless_auth_dependency_errors_total", Help: "Failed calls to dependencies (database, redis, sms, mail, firebase).",
 		}, []string{"dependency"}),
+		Lockouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cashless_auth_lockouts_total", Help: "Account locks started after repeated failed passwords, by the lane of the failure that started them.",
+		}, []string{"lane"}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.Logins, m.RateLimited, m.TokensIssued, m.DepErrors,
+	reg.MustRegister(m.Requests, m.Latency, m.Logins, m.RateLimited, m.TokensIssued, m.DepErrors, m.Lockouts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,5 +70,30 @@ func (m *Metrics) Issued(typ string) {
 func (m *Metrics) DependencyError(dep string) {
 	if m != nil {
 		m.DepErrors.WithLabelValues(dep).Inc()
+	}
+}
+
+// LockoutLane makes lane's lockout count exist, at 0, before its first lock.
+func (m *Metrics) LockoutLane(lane string) {
+	if m != nil {
+		m.Lockouts.WithLabelValues(lane)
+	}
+}
+
+// Lockout counts one account lock started by a failure on lane.
+func (m *Metrics) Lockout(lane string) {
+	if m != nil {
+		m.Lockouts.WithLabelValues(lane).Inc()
+	}
+}
+
+// PasswordVerifications exposes count, the password verifications run so far (argon2id or
+// bcrypt, the equalising ones for unknown accounts included), as a counter.
+func (m *Metrics) PasswordVerifications(count func() uint64) {
+	if m != nil {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cashless_auth_password_verifications_total",
+			Help: "Password hashes verified (equalising work for unknown accounts included): the CPU that logins cost.",
+		}, func() float64 { return float64(count()) }))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -43,6 +44,8 @@ type Hasher struct {
 	jobs   chan *job
 	dummy  string
 	once   sync.Once
+	// verified counts the verifications that ran (Verify and Equalise), for metrics and tests.
+	verified atomic.Uint64
 }
 
 // Isolation keeps hashing from starving cheap requests. When on, each worker runs on its own OS
@@ -164,9 +167,14 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // hash should be replaced by a fresh argon2id one. A mismatch is a value, not an error.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
 	j := &job{verify: true, encoded: encoded, password: password}
-	err = h.run(ctx, j)
+	if err = h.run(ctx, j); err == nil {
+		h.verified.Add(1)
+	}
 	return j.ok, j.rehash, err
 }
+
+// Verifications is the number of verifications that ran so far, Equalise's included.
+func (h *Hasher) Verifications() uint64 { return h.verified.Load() }
 
 func (h *Hasher) verify(encoded, password string) (ok, rehash bool) {
 	switch {
@@ -187,9 +195,10 @@ func (h *Hasher) verify(encoded, password string) (ok, rehash bool) {
 }
 
 // Equalise spends one verification's worth of work, so an unknown account costs the same
-// as a known one and response times reveal nothing.
-func (h *Hasher) Equalise(ctx context.Context, password string) {
-	_, _, _ = h.Verify(ctx, h.dummy, password)
+// as a known one and response times reveal nothing. Its error is Verify's: the work did not run.
+func (h *Hasher) Equalise(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, h.dummy, password)
+	return err
 }
 
 func (h *Hasher) hash(password string) string {

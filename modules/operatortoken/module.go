@@ -31,6 +31,7 @@ var Plugin = core.Plugin{
 		core.OpenAPI("operator_token", fragment),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		core.AccountLockLane("operator_token"),
 		core.TokenVerifier(NewVerifier),
 	),
 }

@@ -100,7 +100,7 @@ func (s *Service) Login(ctx context.Context, email, password, devType, devMAC st
 	// The password was right: a role or device-type mismatch is refused with the same answer
 	// but is no guess, so it neither counts towards nor clears the lock.
 	if u.Role != store.RoleOperator || !Allowed(devType, u.Mode) {
-		return Session{}, ErrBadCredentials
+		return Session{}, v.Refuse(ctx)
 	}
 	if err := v.Accept(ctx); err != nil {
 		return Session{}, err

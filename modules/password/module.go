@@ -21,5 +21,6 @@ var Plugin = core.Plugin{
 		core.OpenAPI("password", fragment),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		core.AccountLockLane("password"),
 	),
 }

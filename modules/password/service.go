@@ -51,10 +51,10 @@ func (s *Service) Login(ctx context.Context, email, password, role string, event
 	if err != nil {
 		return sessions.Pair{}, 0, err
 	}
-	// The password was right: a role or event mismatch is refused with the same answer but
-	// does not count as a guess.
+	// The password was right: a role mismatch is refused with the same answer but is no guess
+	// (Refuse uncounts it); an event refused below counts as one (Reject).
 	if u.Role != role {
-		return sessions.Pair{}, 0, ErrBadCredentials
+		return sessions.Pair{}, 0, u.Refuse(ctx)
 	}
 	claimEvent, ok := tokenEvent(u.User, eventID, eventExists)
 	if !ok {
