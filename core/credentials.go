@@ -41,15 +41,32 @@ type StaffPasswords struct {
 	log    *zap.Logger
 }
 
-func newStaffPasswords(users *store.Users, hasher *passwords.Hasher, lock AccountLock, m *metrics.Metrics, log *zap.Logger) *StaffPasswords {
-	return &StaffPasswords{users: users, hasher: hasher, lock: lock, m: m, log: log.Named("credentials")}
+// staffPasswordsIn also takes the lanes that declared themselves with AccountLockLane.
+type staffPasswordsIn struct {
+	fx.In
+	Users  *store.Users
+	Hasher *passwords.Hasher
+	Lock   AccountLock
+	M      *metrics.Metrics
+	Log    *zap.Logger
+	Lanes  []lockLane `group:"lock_lanes"`
 }
+
+func newStaffPasswords(in staffPasswordsIn) *StaffPasswords {
+	for _, lane := range in.Lanes {
+		in.M.LockoutLane(string(lane))
+	}
+	return &StaffPasswords{users: in.Users, hasher: in.Hasher, lock: in.Lock, m: in.M, log: in.Log.Named("credentials")}
+}
+
+// lockLane names a lane that checks staff passwords here.
+type lockLane string
 
 // AccountLockLane declares that lane (a module name, the first part of its route names) checks
 // staff passwords here, so that its cashless_auth_lockouts_total series exists from the first
-// scrape.
+// scrape. Like a module's other contributions it only supplies a value.
 func AccountLockLane(lane string) fx.Option {
-	return fx.Invoke(func(m *metrics.Metrics) { m.LockoutLane(lane) })
+	return fx.Supply(fx.Annotate(lockLane(lane), fx.ResultTags(`group:"lock_lanes"`)))
 }
 
 // Check returns the account when the password is right. The guess is counted against the
