@@ -98,6 +98,7 @@ func usersCmd(g *globals) *cobra.Command {
 	f.Int64Var(&eventID, "event-id", 0, "event the account is bound to (operators, network managers)")
 	f.IntVar(&mode, "mode", 0, "legacy operator mode (see POST /devices/operator-token)")
 	cmd.AddCommand(create, revokeSessionCmd(g))
+	cmd.AddCommand(unlockCmd(g))
 	return cmd
 }
 
