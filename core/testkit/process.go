@@ -102,11 +102,11 @@ func (p *Process) WaitHealthy(timeout time.Duration) error {
 		}
 		select {
 		case <-p.Done:
-			return fmt.Errorf("exited before becoming healthy (%v)", p.Err)
+			return fmt.Errorf("exited before becoming healthy (%w)", p.Err)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("/health not 200 after %v (last error %v)", timeout, err)
+			return fmt.Errorf("/health not 200 after %v (last error: %w)", timeout, err)
 		}
 	}
 }

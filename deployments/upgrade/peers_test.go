@@ -19,13 +19,6 @@ import (
 // emulator (started by `make test`), and a stand-in for the SMS providers' HTTP APIs, the one
 // third party that cannot run here.
 
-func getenv(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

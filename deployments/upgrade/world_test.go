@@ -106,6 +106,11 @@ type world struct {
 	ost          string // operator_bound's legacy session token
 	resetToken   string // admin's pending reset token
 	offline      []offline
+	// adminOffline is an offline token the release issued to the admin whose password the
+	// upgrade resets; adminReset says the reset happened.
+	adminOffline string
+	adminReset   bool
+	current      bool // the phase runs the current binary (else the release's)
 }
 
 func (w *world) on(path string) bool { return w.lanes[path] }
@@ -117,6 +122,7 @@ func (w *world) on(path string) bool { return w.lanes[path] }
 func (w *world) phase(t *testing.T, what, bin string, strict bool, check func(*testing.T, *api)) {
 	t.Helper()
 	w.lanes = w.d.enabledPaths(t, bin)
+	w.current = strict
 	p := serve(t, what, bin, w.d.work, w.d.env)
 	check(t, &api{t: t, c: testkit.NewClient(t, p.URL)})
 	var warnings, errs []string
@@ -240,6 +246,10 @@ func (w *world) provision(t *testing.T, bin string) {
 		}
 		if w.on("/admin/password-reset/email-send") {
 			admin := w.staff["admin"]
+			if w.on("/auth/login") {
+				m := a.must(200, "POST", "/tokens/offline", map[string]any{"event_id": ev}, w.login(t, a, admin).access)
+				w.adminOffline = str(m["offline_token"])
+			}
 			a.must(200, "POST", "/admin/password-reset/email-send", map[string]any{"email": admin.email}, "")
 			w.resetToken = testkit.LinkToken(t, w.peers.mail.Wait(t, admin.email, 1)[0], resetLink)
 		}
@@ -252,6 +262,9 @@ func (w *world) checkUpgrade(t *testing.T, a *api) {
 	w.checkAgain(t, a)
 	if w.resetToken != "" {
 		admin := w.staff["admin"]
+		if valid, claims := a.verify(w.adminOffline); w.adminOffline != "" && !valid {
+			t.Errorf("the admin's offline token no longer verifies before the reset: %v", claims)
+		}
 		newPassword := "reset-" + randomHex(8)
 		a.must(200, "POST", "/admin/password-reset/"+w.resetToken, map[string]any{"new_password": newPassword}, "")
 		a.must(410, "POST", "/admin/password-reset/"+w.resetToken, map[string]any{"new_password": "again-" + randomHex(8)}, "")
@@ -269,6 +282,27 @@ func (w *world) checkUpgrade(t *testing.T, a *api) {
 			t.Errorf("the admin's refresh token outlived the password reset: %d", r.Status)
 		}
 		admin.session = pair{}
+		w.adminReset = true
+		w.checkAdminOffline(t, a)
+	}
+}
+
+// checkAdminOffline: the reset ended the offline token the release issued to the admin, which
+// carries no session (docs/contract/NOTES.md, "Hardening decisions": one revocation primitive, a
+// per-subject not-before time set by a password reset). The release does not read that time
+// (table token_not_before): on a rollback the token verifies again until it expires, as it did
+// under the release (docs/upgrading.md, "Next release").
+func (w *world) checkAdminOffline(t *testing.T, a *api) {
+	t.Helper()
+	if w.adminOffline == "" || !w.adminReset {
+		return
+	}
+	valid, claims := a.verify(w.adminOffline)
+	switch {
+	case w.current && valid:
+		t.Errorf("the admin's offline token outlived the password reset (NOTES.md, one revocation primitive): %v", claims)
+	case !w.current && !valid:
+		t.Errorf("rollback: the release refuses the admin's offline token it issued, which it cannot know revoked: %v", claims)
 	}
 }
 
@@ -307,6 +341,7 @@ func (w *world) checkAgain(t *testing.T, a *api) {
 			}
 		}
 	}
+	w.checkAdminOffline(t, a)
 	for _, o := range w.offline {
 		valid, claims := a.verify(o.token)
 		if !valid || claims["type"] != "offline" || num(claims["event_id"]) != o.eventID || o.deviceID != 0 && num(claims["device_id"]) != o.deviceID {
