@@ -68,8 +68,8 @@ type Database struct {
 type Redis struct {
 	URL    string `mapstructure:"url"`    // "" = in-process state (single replica only)
 	Prefix string `mapstructure:"prefix"` // key prefix, default "cashless-auth:"; one per tenant sharing a server
-	// CacheTTL bounds how long a replica trusts a cached "session alive" or API key without
-	// asking again. Revocations are pushed at once; this only bounds a push lost in a Redis
+	// CacheTTL bounds how long a replica trusts a cached "session alive", API key or
+	// not-before time without asking again. Revocations are pushed at once; this only bounds a push lost in a Redis
 	// reconnect. Default 2s; 0 disables the caches.
 	CacheTTL time.Duration `mapstructure:"cache_ttl"`
 }

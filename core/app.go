@@ -28,6 +28,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/auth"
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
+	"github.com/cashlessmedia/cashless-auth/core/notbefore"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
@@ -103,6 +104,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			newTokens,
 			newHasher,
 			newSealer,
+			newNotBefore,
 			newSessions,
 			newGuards,
 			newAccountLock,
@@ -352,9 +354,12 @@ func newHasher(lc fx.Lifecycle, cfg config.Core, m *metrics.Metrics) *passwords.
 
 func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKey) }
 
-func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core) *sessions.Service {
-	alive := NewRevocationCache[struct{}](lc, st, cfg, "revoked:sessions")
-	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL}, alive)
+// sessionsChannel carries session revocations to every replica's cache of live sessions.
+const sessionsChannel = "revoked:sessions"
+
+func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core, nb *notbefore.Service) *sessions.Service {
+	alive := NewRevocationCache[struct{}](lc, st, cfg, sessionsChannel)
+	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL, NotBefore: nb}, alive)
 }
 
 func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Guards {

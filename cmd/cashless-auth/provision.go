@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
@@ -102,18 +103,20 @@ func usersCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// revokeSessionCmd clears a user's legacy operator session token: it stops verifying at once
-// and the next POST /devices/operator-token issues a new one.
+// revokeSessionCmd ends everything a user holds (NOTES.md, "Hardening decisions"): every
+// token issued to it until now — access, refresh and offline tokens — is refused on every
+// replica, its sessions end, and its legacy operator session token (ost_) is cleared, so the
+// next POST /devices/operator-token issues a new one.
 func revokeSessionCmd(g *globals) *cobra.Command {
 	var id int64
 	revoke := &cobra.Command{
-		Use: "revoke-session", Short: "Revoke a user's operator session token; prints {\"id\": N}", Args: cobra.NoArgs,
+		Use: "revoke-session", Short: "End every session and token of a user, its operator session token included; prints {\"id\": N}", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("id") {
 				return errors.New("--id is required")
 			}
-			return withStore(cmd.Context(), g, func(db *store.DB) error {
-				err := store.NewUsers(db).ClearSessionToken(cmd.Context(), id)
+			return withRevoker(cmd.Context(), g, cmd.ErrOrStderr(), func(r *core.Revoker) error {
+				err := r.RevokeUser(cmd.Context(), id)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("user %d does not exist", id)
 				}
@@ -169,18 +172,19 @@ func devicesCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// archiveDeviceCmd retires a device: it can no longer log in or get tokens; its MAC stays
-// taken at its event.
+// archiveDeviceCmd retires a device: it can no longer log in or get tokens, and the tokens
+// issued to it until now are refused by POST /tokens/verify on every replica (a POS checking
+// offline tokens itself still accepts them until they expire); its MAC stays taken at its event.
 func archiveDeviceCmd(g *globals) *cobra.Command {
 	var id int64
 	archive := &cobra.Command{
-		Use: "archive", Short: "Archive a device; prints {\"id\": N}", Args: cobra.NoArgs,
+		Use: "archive", Short: "Archive a device and end its tokens; prints {\"id\": N}", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("id") {
 				return errors.New("--id is required")
 			}
-			return withStore(cmd.Context(), g, func(db *store.DB) error {
-				err := store.NewDevices(db).Archive(cmd.Context(), id)
+			return withRevoker(cmd.Context(), g, cmd.ErrOrStderr(), func(r *core.Revoker) error {
+				err := r.ArchiveDevice(cmd.Context(), id)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("device %d does not exist", id)
 				}

@@ -36,10 +36,21 @@ type Pair struct {
 	ExpiresIn    int    `json:"expires_in"`
 }
 
-// Config sets lifetimes.
+// Config sets lifetimes and the revocation check.
 type Config struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// NotBefore is the per-subject revocation time (core/notbefore); nil checks none.
+	NotBefore NotBefore
+}
+
+// NotBefore is the revocation primitive of docs/contract/NOTES.md ("Hardening decisions"): a
+// durable per-subject time at or before which every token of the subject is refused.
+type NotBefore interface {
+	// Revoked reports whether c was issued at or before its subject's time.
+	Revoked(ctx context.Context, c *tokens.Claims) (bool, error)
+	// RevokeSubject ends every token the subject of role and sub holds until now.
+	RevokeSubject(ctx context.Context, role, sub string) error
 }
 
 // Service manages sessions.
@@ -87,6 +98,18 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 	if c.Session == "" {
 		return Pair{}, tokens.ErrInvalid
 	}
+	revoked, err := s.revoked(ctx, c)
+	if err != nil {
+		return Pair{}, err
+	}
+	if revoked {
+		// The family began before its subject's revocation; end it here too, where the
+		// revoking command could not reach the state store (embedded backend).
+		if err := s.revoke(ctx, c.Role, c.Subject, c.Session); err != nil {
+			return Pair{}, err
+		}
+		return Pair{}, ErrRevoked
+	}
 	key := sessionKey(c.Session)
 	current, ok, err := s.st.Get(ctx, key)
 	if err != nil {
@@ -126,8 +149,15 @@ func (s *Service) Logout(ctx context.Context, bearer *tokens.Claims, refreshToke
 	return s.revoke(ctx, c.Role, c.Subject, c.Session)
 }
 
-// RevokeSubject ends every session of a principal (password reset, account disabled).
+// RevokeSubject ends everything a principal holds (password reset, users revoke-session): it
+// sets the principal's not-before time first, durably, so every token issued until now is
+// refused even if the state store then fails, and then deletes every session (refresh family).
 func (s *Service) RevokeSubject(ctx context.Context, role, sub string) error {
+	if s.cfg.NotBefore != nil {
+		if err := s.cfg.NotBefore.RevokeSubject(ctx, role, sub); err != nil {
+			return fmt.Errorf("sessions: revoke subject: %w", err)
+		}
+	}
 	key := subjectKey(role, sub)
 	sids, err := s.st.SMembers(ctx, key)
 	if err != nil {
@@ -161,14 +191,19 @@ func (s *Service) forget(ctx context.Context, sid string) error {
 	return nil
 }
 
-// Active reports whether a verified token's session still stands: an access token's session
-// must exist, and a refresh token must be its session's current one. Tokens without a
-// session (offline tokens) are judged by signature and expiry alone.
+// Active reports whether a verified token still stands: it must postdate its subject's
+// not-before time (Config.NotBefore), an access or offline token's session must exist, and a
+// refresh token must be its session's current one. Offline tokens issued without a session
+// (device tokens, or issued before offline tokens carried one) have only the not-before time.
 func (s *Service) Active(ctx context.Context, c *tokens.Claims) (bool, error) {
+	revoked, err := s.revoked(ctx, c)
+	if err != nil || revoked {
+		return false, err
+	}
 	if c.Session == "" {
 		return c.Type == tokens.TypeOffline, nil
 	}
-	if c.Type == tokens.TypeAccess && s.alive != nil {
+	if (c.Type == tokens.TypeAccess || c.Type == tokens.TypeOffline) && s.alive != nil {
 		_, ok, err := s.alive.Load(ctx, c.Session, func(ctx context.Context) (struct{}, bool, error) {
 			_, ok, err := s.st.Get(ctx, sessionKey(c.Session))
 			return struct{}{}, ok, err
@@ -189,6 +224,18 @@ func (s *Service) Active(ctx context.Context, c *tokens.Claims) (bool, error) {
 		return current == c.ID, nil
 	}
 	return true, nil
+}
+
+// revoked reports whether c predates its subject's not-before time.
+func (s *Service) revoked(ctx context.Context, c *tokens.Claims) (bool, error) {
+	if s.cfg.NotBefore == nil {
+		return false, nil
+	}
+	revoked, err := s.cfg.NotBefore.Revoked(ctx, c)
+	if err != nil {
+		return false, fmt.Errorf("sessions: load not-before time: %w", err)
+	}
+	return revoked, nil
 }
 
 // theft revokes the session of a reused refresh token. If the revocation itself fails, the

@@ -43,7 +43,7 @@ type Claims struct {
 	// OperatorID is the operator a device's offline token was issued under.
 	OperatorID *int64 `json:"operator_id,omitempty"`
 	// Session names the login session (refresh family) an access or refresh token belongs
-	// to, so revoking the session revokes both.
+	// to, or that asked for an offline token, so revoking the session revokes them all.
 	Session string `json:"sid,omitempty"`
 
 	raw []byte // JSON of these claims, kept with verified tokens

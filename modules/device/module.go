@@ -10,8 +10,14 @@
 //   - "Operator of the event" is an account with the operator role bound to that event or to
 //     none (unbound operators may work any event, as POST /auth/login lets them). Network
 //     managers are not device operators and may not call /devices/{device_id}/token (403).
-//   - An archived device gets no new token from /devices/{device_id}/token (404); tokens it
-//     already holds stay valid until they expire, since they are checked offline.
+//   - An archived device gets no new token from /devices/{device_id}/token (404). `devices
+//     archive` also sets the device's not-before time (core/notbefore), so POST /tokens/verify
+//     refuses the tokens it already holds; a POS checking them offline accepts them until they
+//     expire.
+//   - A device token is the device's, whoever asked for it: it carries no sid, so an operator's
+//     logout does not stop the POS it set up. Binding it to that session would bound nothing
+//     anyway, since device login mints the same token from the MAC and event alone; the device's
+//     not-before time (archiving) is what ends it.
 package device
 
 import (

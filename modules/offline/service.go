@@ -52,8 +52,8 @@ func CanAccess(caller *tokens.Claims, eventID int64) bool {
 	return false
 }
 
-// Issue signs an offline token for the caller (sub and role are the caller's) bound to eventID
-// and, when given, to deviceID, which must be a live device of that event. Access is checked
+// Issue signs an offline token for the caller (sub, role and sid are the caller's) bound to
+// eventID and, when given, to deviceID, which must be a live device of that event. Access is checked
 // before existence, so callers of another event learn nothing about it.
 func (s *Service) Issue(ctx context.Context, caller *tokens.Claims, eventID int64, deviceID *int64) (Issued, error) {
 	if !CanAccess(caller, eventID) {
@@ -78,12 +78,15 @@ func (s *Service) Issue(ctx context.Context, caller *tokens.Claims, eventID int6
 			return Issued{}, ErrDeviceNotFound
 		}
 	}
+	// The caller's session: the token ends with it (logout, revocation of the session), so a
+	// stolen access token cannot become an offline token that outlives the session it came from.
 	tok, c, err := s.tok.Issue(tokens.Claims{
 		Subject:  caller.Subject,
 		Type:     tokens.TypeOffline,
 		Role:     caller.Role,
 		EventID:  &eventID,
 		DeviceID: deviceID,
+		Session:  caller.Session,
 	}, s.ttl)
 	if err != nil {
 		return Issued{}, err
