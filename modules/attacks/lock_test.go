@@ -445,8 +445,33 @@ func TestLockDyingRequests(t *testing.T) {
 			t.Fatalf("all %v abandoned guesses were hashed: the test did not abandon any while queued", hashed)
 		}
 
+		// Abandoned guesses are uncounted, except that a lock stands when the request whose
+		// reservation started it was itself evaluated (which of the ten that is depends on the
+		// scheduling): so the burst gets at most the remaining guesses, and never more than
+		// lock_after are evaluated in all, however the abandoned requests died.
 		answers, _ := burst(t, env, repeat(30, wrong), nil)
-		wantAnswers(t, fmt.Sprintf("burst after %v hashed and %v abandoned guesses", hashed, lockAfter-hashed), answers, lockAfter-int(hashed), 1, 60)
-		c.want("abandoned guesses and burst", lockAfter, map[string]float64{"password": 1})
+		n401 := 0
+		for _, a := range answers {
+			switch a.status {
+			case http.StatusUnauthorized:
+				n401++
+			case http.StatusTooManyRequests:
+				if a.retryAfter < 1 || a.retryAfter > 60 {
+					t.Errorf("429 with Retry-After %d, want 1 to 60", a.retryAfter)
+				}
+			default:
+				t.Errorf("burst answer %d, want 401 or 429", a.status)
+			}
+		}
+		if n401 > lockAfter-int(hashed) {
+			t.Errorf("burst after %v hashed and %v abandoned guesses: %d × 401, want at most %d", hashed, lockAfter-hashed, n401, lockAfter-int(hashed))
+		}
+		total := metrics(t, env)[hashesMetric] - c.last[hashesMetric]
+		if total != hashed+float64(n401) || total > lockAfter {
+			t.Errorf("%v passwords hashed in all, want the %v of the abandoned requests and the burst's %d, at most %d", total, hashed, n401, lockAfter)
+		}
+		if n401 == 0 && lockAfter-int(hashed) > 0 {
+			t.Logf("the lock-starting reservation was among the %v evaluated guesses: the lock stands", hashed)
+		}
 	})
 }
