@@ -111,7 +111,7 @@ func BenchmarkRevokedCached(b *testing.B) {
 		if err := c.Start(ctx); err != nil {
 			b.Fatal(err)
 		}
-		defer c.Stop()
+		b.Cleanup(c.Stop)
 	}
 	backend := storetest.Backends(b)[0]
 	s := notbefore.New(store.NewTokenNotBefore(storetest.Open(b, backend)), users, devices)
