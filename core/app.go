@@ -357,9 +357,9 @@ func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKe
 // sessionsChannel carries session revocations to every replica's cache of live sessions.
 const sessionsChannel = "revoked:sessions"
 
-func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core, nb *notbefore.Service) *sessions.Service {
+func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core, nb *notbefore.Service, users *store.Users) *sessions.Service {
 	alive := NewRevocationCache[struct{}](lc, st, cfg, sessionsChannel)
-	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL, NotBefore: nb}, alive)
+	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL, NotBefore: nb, Binding: eventBinding{users}}, alive)
 }
 
 func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Guards {

@@ -42,6 +42,15 @@ type Config struct {
 	RefreshTTL time.Duration
 	// NotBefore is the per-subject revocation time (core/notbefore); nil checks none.
 	NotBefore NotBefore
+	// Binding re-checks at each refresh what the tokens carry; nil checks nothing.
+	Binding Binding
+}
+
+// Binding tells whether a session's principal still matches its account, at each refresh.
+type Binding interface {
+	// Check returns ErrRevoked when p's claims no longer match its account (the refresh is
+	// refused and the session ended), another error when it cannot tell.
+	Check(ctx context.Context, p Principal) error
 }
 
 // NotBefore is the revocation primitive of docs/contract/NOTES.md ("Hardening decisions"): a
@@ -122,6 +131,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		return Pair{}, s.theft(ctx, c)
 	}
 	p := Principal{Subject: c.Subject, Role: c.Role, EventID: c.EventID, MFAVerifiedAt: c.MFAVerifiedAt}
+	if s.cfg.Binding != nil {
+		if err := s.cfg.Binding.Check(ctx, p); errors.Is(err, ErrRevoked) {
+			if err := s.revoke(ctx, c.Role, c.Subject, c.Session); err != nil {
+				return Pair{}, err
+			}
+			return Pair{}, ErrRevoked
+		} else if err != nil {
+			return Pair{}, err
+		}
+	}
 	pair, next, err := s.issue(p, c.Session)
 	if err != nil {
 		return Pair{}, err
