@@ -109,7 +109,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "first run installs tools in the background (about 12 min on 2 cores with empty caches; then ~4 min)"
+say "first run installs tools in the background (9-13 min on 2 cores with empty caches; later runs ~4 min)"
 # The tools the tests need first, un-niced; the rest niced so they yield to the compiler.
 for t in "${TOOLS[@]}"; do
 	job "$t" bash scripts/tools.sh "$t"
