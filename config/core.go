@@ -87,6 +87,20 @@ type JWT struct {
 	// published at /.well-known/jwks.json; ActiveKID names the signing key. Empty: HS256 only.
 	KeysDir   string `mapstructure:"keys_dir"`
 	ActiveKID string `mapstructure:"active_kid"`
+	// OfflineSigning: "asymmetric" (default) signs offline and device tokens with the active
+	// keyring key or, without one, an Ed25519 key derived from jwt.secret, so a POS verifies
+	// them with a public key; "hs256" keeps the secret for a fleet whose POS software still
+	// verifies with it (docs/upgrading.md).
+	OfflineSigning string `mapstructure:"offline_signing"`
+	// HS256Until (RFC 3339): with jwt.active_kid set, HS256 tokens are accepted until then,
+	// during the switch from jwt.secret to the keyring; unset: not at all.
+	HS256Until string `mapstructure:"hs256_until"`
+}
+
+// HS256UntilTime is jwt.hs256_until parsed (zero when unset or invalid; LoadCore reports it).
+func (j JWT) HS256UntilTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, j.HS256Until)
+	return t
 }
 
 // Secrets holds keys for data sealed at rest.
@@ -166,6 +180,8 @@ var CoreDefaults = Defaults{
 	"jwt.leeway":                "5s",
 	"jwt.keys_dir":              "",
 	"jwt.active_kid":            "",
+	"jwt.offline_signing":       "asymmetric",
+	"jwt.hs256_until":           "",
 	"secrets.encryption_key":    "",
 	"mfa.freshness":             "8h",
 	"ratelimit.trusted_proxies": []string{},
@@ -275,6 +291,20 @@ func (c Core) validate() []error {
 	}
 	if c.JWT.ActiveKID != "" && c.JWT.KeysDir == "" {
 		bad("jwt.active_kid: needs jwt.keys_dir")
+	}
+	switch c.JWT.OfflineSigning {
+	case "asymmetric":
+	case "hs256":
+		if c.UsesPostgres() && c.JWT.Secret == "" {
+			bad("jwt.offline_signing: hs256 needs jwt.secret")
+		}
+	default:
+		bad("jwt.offline_signing: must be asymmetric or hs256, got %q", c.JWT.OfflineSigning)
+	}
+	if c.JWT.HS256Until != "" {
+		if _, err := time.Parse(time.RFC3339, c.JWT.HS256Until); err != nil {
+			bad("jwt.hs256_until: must be an RFC 3339 time such as 2026-12-09T00:00:00Z, got %q", c.JWT.HS256Until)
+		}
 	}
 	if c.Secrets.EncryptionKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.Secrets.EncryptionKey); err != nil || len(k) != 32 {

@@ -325,7 +325,13 @@ func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) (ratelimit.Lim
 }
 
 func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service, error) {
-	tc := tokens.Config{Secret: s.JWT, ActiveKID: cfg.JWT.ActiveKID, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued}
+	tc := tokens.Config{Secret: s.JWT, ActiveKID: cfg.JWT.ActiveKID, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued,
+		OfflineHS256: cfg.JWT.OfflineSigning == "hs256", HS256Until: cfg.JWT.HS256UntilTime()}
+	if cfg.UsesPostgres() && cfg.JWT.Secret == "" {
+		// Replicas signing with the keyring and no shared secret generate one each: a key
+		// derived from it would differ per replica (and so would the JWKS).
+		tc.Secret = nil
+	}
 	if cfg.JWT.KeysDir != "" {
 		keys, err := tokens.LoadKeysDir(cfg.JWT.KeysDir)
 		if err != nil {

@@ -25,6 +25,9 @@ type Key struct {
 	Method  jwt.SigningMethod // EdDSA or RS256, pinned per key
 	Private any               // ed25519.PrivateKey or *rsa.PrivateKey; nil for verify-only keys
 	Public  any               // ed25519.PublicKey or *rsa.PublicKey
+	// OnlyType, when set, is the one token type the key may sign and verify (the derived
+	// offline key), so a leak of it can never pass as an access token.
+	OnlyType string
 }
 
 // LoadKeysDir reads a keyring directory as mounted from a Kubernetes Secret: "<kid>.pem" holds a

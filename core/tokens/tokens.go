@@ -46,7 +46,8 @@ type Claims struct {
 	// to, or that asked for an offline token, so revoking the session revokes them all.
 	Session string `json:"sid,omitempty"`
 
-	raw []byte // JSON of these claims, kept with verified tokens
+	raw   []byte // JSON of these claims, kept with verified tokens
+	hs256 bool   // signed with the HS256 secret: accepted only while Service.hs256Allowed
 }
 
 // JSON returns the claims as JSON. Claims returned by Verify are shared between requests and
@@ -89,10 +90,18 @@ type Config struct {
 	// service signs HS256 and the keyring only verifies.
 	Keys      []Key
 	ActiveKID string
-	Issuer    string
-	Audience  string
-	Leeway    time.Duration
-	OnIssue   func(tokenType string) // observability hook, may be nil
+	// OfflineHS256 keeps signing offline tokens with the HS256 secret, for a POS fleet whose
+	// software still verifies them with it. Otherwise offline tokens are signed by the active
+	// keyring key or, without one, by the key derived from the secret (DeriveOfflineKey).
+	OfflineHS256 bool
+	// HS256Until: with an active keyring key, HS256 tokens are accepted only before this time
+	// (zero: not at all), for the switch from the secret to the keyring. Offline tokens are
+	// also accepted while OfflineHS256 is on.
+	HS256Until time.Time
+	Issuer     string
+	Audience   string
+	Leeway     time.Duration
+	OnIssue    func(tokenType string) // observability hook, may be nil
 }
 
 // Service signs and verifies tokens. It is safe for concurrent use.
@@ -102,32 +111,58 @@ type Service struct {
 	now    func() time.Time
 	byKID  map[string]Key
 	signer *Key // nil: HS256 with cfg.Secret
-	jwks   []byte
-	cache  *verified
+	// offline signs offline tokens; nil: HS256 with cfg.Secret.
+	offline *Key
+	jwks    []byte
+	cache   *verified
 }
 
-// New builds a Service. The HS256 secret, when given, must be at least 32 bytes.
+// New builds a Service. The HS256 secret, when given, must be at least 32 bytes; the offline
+// key derived from it (DeriveOfflineKey) joins the keyring.
 func New(cfg Config) (*Service, error) {
 	if len(cfg.Secret) > 0 && len(cfg.Secret) < 32 {
 		return nil, fmt.Errorf("tokens: secret must be at least 32 bytes, got %d", len(cfg.Secret))
 	}
-	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(cfg.Keys), cache: newVerified()}
+	keys := cfg.Keys
+	var derived *Key
+	if len(cfg.Secret) > 0 {
+		k, err := DeriveOfflineKey(cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		derived = &k
+		keys = append(append([]Key(nil), cfg.Keys...), k)
+	}
+	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(keys), cache: newVerified()}
 	algs := map[string]bool{}
 	if len(cfg.Secret) > 0 {
 		algs[jwt.SigningMethodHS256.Alg()] = true
 	}
-	for _, k := range cfg.Keys {
+	for _, k := range keys {
+		if _, dup := s.byKID[k.ID]; dup {
+			return nil, fmt.Errorf("tokens: kid %q names two keys (a keyring file is named like the derived offline key)", k.ID)
+		}
 		s.byKID[k.ID] = k
 		algs[k.Method.Alg()] = true
 	}
 	if cfg.ActiveKID != "" {
 		k, ok := s.byKID[cfg.ActiveKID]
-		if !ok || k.Private == nil {
+		if !ok || k.Private == nil || k.OnlyType != "" {
 			return nil, fmt.Errorf("tokens: active kid %q has no private key in the keyring", cfg.ActiveKID)
 		}
 		s.signer = &k
 	} else if len(cfg.Secret) == 0 {
 		return nil, errors.New("tokens: no signing key: set the HS256 secret or an active kid")
+	}
+	switch {
+	case cfg.OfflineHS256:
+		if len(cfg.Secret) == 0 {
+			return nil, errors.New("tokens: HS256 offline tokens need the HS256 secret")
+		}
+	case s.signer != nil:
+		s.offline = s.signer
+	default:
+		s.offline = derived
 	}
 	valid := make([]string, 0, len(algs))
 	for a := range algs {
@@ -160,12 +195,16 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
+	signer := s.signer
+	if c.Type == TypeOffline {
+		signer = s.offline
+	}
 	var tok string
 	var err error
-	if s.signer != nil {
-		t := jwt.NewWithClaims(s.signer.Method, &c)
-		t.Header["kid"] = s.signer.ID
-		tok, err = t.SignedString(s.signer.Private)
+	if signer != nil {
+		t := jwt.NewWithClaims(signer.Method, &c)
+		t.Header["kid"] = signer.ID
+		tok, err = t.SignedString(signer.Private)
 	} else {
 		tok, err = jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
 	}
@@ -182,6 +221,9 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 // of types (any type when none is given).
 func (s *Service) Verify(token string, types ...string) (*Claims, error) {
 	if c := s.cache.get(token, s.now().Add(-s.cfg.Leeway).Unix()); c != nil {
+		if c.hs256 && !s.hs256Allowed(c.Type) {
+			return nil, ErrInvalid
+		}
 		if len(types) > 0 && !contains(types, c.Type) {
 			return nil, ErrType
 		}
@@ -201,7 +243,7 @@ func (s *Service) Verify(token string, types ...string) (*Claims, error) {
 // parse does the full check: signature, algorithm, issuer, audience, expiry.
 func (s *Service) parse(token string) (*Claims, error) {
 	var c Claims
-	_, err := s.parser.ParseWithClaims(token, &c, s.key)
+	t, err := s.parser.ParseWithClaims(token, &c, s.key)
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, ErrExpired
@@ -211,24 +253,44 @@ func (s *Service) parse(token string) (*Claims, error) {
 	if c.Subject == "" || c.ID == "" || c.Type == "" {
 		return nil, ErrInvalid
 	}
+	c.hs256 = t.Method == jwt.SigningMethodHS256
 	return &c, nil
 }
 
 // key pins the algorithm to the key: a kid selects a keyring key and the token must use that
-// key's algorithm; no kid means HS256 with the secret. An RS256 public key can therefore never
-// be used as an HMAC secret (the classic algorithm-confusion attack).
+// key's algorithm (and type, for a key limited to one); no kid means HS256 with the secret,
+// where hs256Allowed permits it. An RS256 public key can therefore never be used as an HMAC
+// secret (the classic algorithm-confusion attack). The claims are decoded when this runs.
 func (s *Service) key(t *jwt.Token) (any, error) {
+	typ := ""
+	if c, ok := t.Claims.(*Claims); ok {
+		typ = c.Type
+	}
 	if kid, ok := t.Header["kid"].(string); ok && kid != "" {
 		k, found := s.byKID[kid]
-		if !found || t.Method.Alg() != k.Method.Alg() {
+		if !found || t.Method.Alg() != k.Method.Alg() || (k.OnlyType != "" && typ != k.OnlyType) {
 			return nil, ErrInvalid
 		}
 		return k.Public, nil
 	}
-	if len(s.cfg.Secret) == 0 || t.Method.Alg() != jwt.SigningMethodHS256.Alg() {
+	if len(s.cfg.Secret) == 0 || t.Method.Alg() != jwt.SigningMethodHS256.Alg() || !s.hs256Allowed(typ) {
 		return nil, ErrInvalid
 	}
 	return s.cfg.Secret, nil
+}
+
+// hs256Allowed says whether an HS256 token of type typ is accepted now. Without an active
+// keyring key HS256 is how tokens are signed. With one, every holder of the secret could mint
+// tokens the keyring's verifiers never see, so HS256 is accepted only during a switch
+// (HS256Until) and, for offline tokens, while a fleet still needs them (OfflineHS256).
+func (s *Service) hs256Allowed(typ string) bool {
+	if s.signer == nil {
+		return true
+	}
+	if typ == TypeOffline && s.cfg.OfflineHS256 {
+		return true
+	}
+	return s.now().Before(s.cfg.HS256Until)
 }
 
 func contains(list []string, v string) bool {

@@ -70,7 +70,7 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 }
 
 // TestKeyRotation follows docs/operations.md: a new Ed25519 key signs, the old RSA key stays
-// as public-only and still verifies, HS256 tokens keep verifying while the secret is kept.
+// as public-only and still verifies, HS256 tokens keep verifying while jwt.hs256_until allows.
 func TestKeyRotation(t *testing.T) {
 	dir := t.TempDir()
 	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
@@ -99,7 +99,7 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Secret: secret, Keys: keys, ActiveKID: "2026-11", Issuer: "iss", Audience: "aud"})
+	s, err := New(Config{Secret: secret, Keys: keys, ActiveKID: "2026-11", HS256Until: time.Now().Add(time.Hour), Issuer: "iss", Audience: "aud"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestKeyRotation(t *testing.T) {
 	var set struct {
 		Keys []map[string]string `json:"keys"`
 	}
-	if err := json.Unmarshal(s.JWKS(), &set); err != nil || len(set.Keys) != 2 {
+	if err := json.Unmarshal(s.JWKS(), &set); err != nil || len(set.Keys) != 3 { // both keys and the derived offline key
 		t.Fatalf("jwks: %s %v", s.JWKS(), err)
 	}
 	if strings.Contains(string(s.JWKS()), string(secret)) {

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// loadCore validates the core defaults with overrides, as `config-check` does.
+func loadCore(t *testing.T, set map[string]any) (Core, error) {
+	t.Helper()
+	v, err := Load("", []Defaults{CoreDefaults}, DynamicPrefixes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, val := range set {
+		v.Set(k, val)
+	}
+	return LoadCore(v)
+}
+
+// TestOfflineSigningSettings: the settings of the switch to asymmetric offline tokens
+// (docs/operations.md) say what is wrong with them.
+func TestOfflineSigningSettings(t *testing.T) {
+	pg := map[string]any{"database.url": "postgres://x@127.0.0.1/db", "secrets.encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"jwt.keys_dir": "/keys", "jwt.active_kid": "k1"}
+	for _, tc := range []struct {
+		name string
+		set  map[string]any
+		want string // "" = valid
+	}{
+		{"default", nil, ""},
+		{"hs256", map[string]any{"jwt.offline_signing": "hs256"}, ""},
+		{"misspelt", map[string]any{"jwt.offline_signing": "ed25519"}, "jwt.offline_signing: must be asymmetric or hs256"},
+		{"hs256 without a secret", merge(pg, map[string]any{"jwt.offline_signing": "hs256"}), "jwt.offline_signing: hs256 needs jwt.secret"},
+		{"hs256_until", map[string]any{"jwt.hs256_until": "2026-12-09T06:00:00Z"}, ""},
+		{"hs256_until not RFC 3339", map[string]any{"jwt.hs256_until": "next week"}, "jwt.hs256_until: must be an RFC 3339 time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadCore(t, tc.set)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if u, _ := tc.set["jwt.hs256_until"].(string); tc.want == "" && u != "" && !c.JWT.HS256UntilTime().Equal(time.Date(2026, 12, 9, 6, 0, 0, 0, time.UTC)) {
+				t.Fatalf("hs256_until read as %v", c.JWT.HS256UntilTime())
+			}
+		})
+	}
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
