@@ -119,6 +119,11 @@ func (s *StaffPasswords) failed(ctx context.Context, att lockout.Attempt, userID
 	if d == 0 {
 		return
 	}
+	sctx, cancel := bookkeeping(ctx)
+	if err := att.Fail(sctx); err != nil {
+		s.log.Warn("settling a failed password attempt failed; its lock holds all the same", zap.Error(err))
+	}
+	cancel()
 	lane := "unknown"
 	if ri := httpx.Route(ctx); ri != nil {
 		lane, _, _ = strings.Cut(ri.Name, ".")

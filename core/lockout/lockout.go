@@ -20,7 +20,18 @@ type Policy struct {
 	Base   time.Duration // first lock
 	Max    time.Duration // locks double up to this
 	Memory time.Duration // how long failures are remembered after the first (default 24h)
+	// Settle is how long Reserve waits for a pending lock, one started by a guess still being
+	// evaluated, to be settled before refusing (default 2s; a hash queued behind a flood takes
+	// longer, and its lock then refuses as if settled).
+	Settle time.Duration
 }
+
+// settlePoll bounds the pause between two looks at a pending lock: a guess is settled about one
+// argon2id hash (~30 ms) after it was counted.
+const (
+	settlePollMin = 5 * time.Millisecond
+	settlePollMax = 40 * time.Millisecond
+)
 
 // Locker applies one policy to targets named by the caller (e.g. "login:" + email).
 type Locker struct {
@@ -32,6 +43,9 @@ type Locker struct {
 func New(st state.Store, p Policy) *Locker {
 	if p.Memory <= 0 {
 		p.Memory = 24 * time.Hour
+	}
+	if p.Settle <= 0 {
+		p.Settle = 2 * time.Second
 	}
 	return &Locker{st: st, p: p}
 }
@@ -80,18 +94,50 @@ type Attempt struct {
 // counts nothing and returns the time the lock has left (wait > 0). The guess stays counted
 // unless Release says it was none; a caller that dies before knowing leaves it counted, which
 // costs one failure until the policy forgets it, never an extra guess.
+//
+// A lock started by a guess still in flight is pending: if that guess turns out right (Release)
+// the lock is lifted, so Reserve waits up to Policy.Settle for it to be settled instead of
+// refusing at once. Ten POS logging in to one shared account at the start of a shift then all
+// get in; an attacker's burst still has at most After guesses evaluated, and is refused as soon
+// as the lock-starting guess fails (Settle).
 func (l *Locker) Reserve(ctx context.Context, target string) (Attempt, time.Duration, error) {
-	a, wait, err := l.st.ReserveAttempt(ctx, "attempts:"+target, state.AttemptPolicy{
-		After: int64(l.p.After), Base: l.p.Base, Max: l.p.Max, Memory: l.p.Memory,
-	})
-	if err != nil {
-		return Attempt{}, 0, fmt.Errorf("lockout: %w", err)
+	p := state.AttemptPolicy{After: int64(l.p.After), Base: l.p.Base, Max: l.p.Max, Memory: l.p.Memory}
+	deadline := time.Now().Add(l.p.Settle)
+	pause := settlePollMin
+	for {
+		a, wait, err := l.st.ReserveAttempt(ctx, "attempts:"+target, p)
+		if err != nil {
+			return Attempt{}, 0, fmt.Errorf("lockout: %w", err)
+		}
+		if wait == 0 || !a.Pending || time.Now().Add(pause).After(deadline) {
+			return Attempt{l: l, target: target, a: a}, wait, nil
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Attempt{}, 0, fmt.Errorf("lockout: %w", ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, settlePollMax)
 	}
-	return Attempt{l: l, target: target, a: a}, wait, nil
 }
 
 // Locked is the lock this guess started, 0 if none.
 func (a Attempt) Locked() time.Duration { return a.a.Locked }
+
+// Fail settles the guess as a failure (it was evaluated and wrong), so a lock it started is no
+// longer pending and refuses at once. Without it the lock holds all the same, and callers that
+// meet it wait up to Policy.Settle before being refused.
+func (a Attempt) Fail(ctx context.Context) error {
+	if a.l == nil || a.a.Locked == 0 {
+		return nil
+	}
+	if err := a.l.st.SettleAttempt(ctx, "attempts:"+a.target, a.a); err != nil {
+		return fmt.Errorf("lockout: %w", err)
+	}
+	return nil
+}
 
 // Release uncounts the guess, which turned out to be none (never evaluated, or right), and
 // lifts the lock it started.

@@ -18,7 +18,10 @@ import (
 // atomic step; so however many requests arrive at once, none can pass a check that a request in
 // flight is about to fail. The counter is one key, so the operation stays atomic on Redis
 // Cluster; its value is "<generation>:<attempts>:<attempt that started the lock>:<lock end, unix
-// ms>", the lock end being measured on the store's clock (Redis TIME, shared by every replica).
+// ms>:<settled>", the lock end being measured on the store's clock (Redis TIME, shared by every
+// replica). A lock is pending until the attempt that started it is settled as a failure
+// (SettleAttempt) or released: a refused caller may wait for that instead of failing at once, so
+// that a burst of right passwords is not refused for the time the first ones are evaluated.
 
 // AttemptPolicy says when ReserveAttempt locks a key and for how long.
 type AttemptPolicy struct {
@@ -32,7 +35,10 @@ type AttemptPolicy struct {
 type Attempt struct {
 	N      int64         // its number among the attempts counted, from 1
 	Locked time.Duration // the lock it started (the After-th attempt and every later one), 0 if none
-	gen    string        // the counter it was counted in: after a Del, a release touches nothing
+	// Pending, on a refused reservation, says the lock was started by an attempt still being
+	// evaluated: it is lifted if that one is released.
+	Pending bool
+	gen     string // the counter it was counted in: after a Del, a release touches nothing
 }
 
 // ErrBadPolicy is returned for an AttemptPolicy that cannot work (After < 1, Base ≤ 0,
@@ -79,15 +85,22 @@ type counter struct {
 	gen      string
 	n, lockN int64 // lockN 0: no lock
 	until    int64 // unix ms
+	settled  bool  // the attempt lockN was settled as a failure
 }
 
 func (c counter) String() string {
-	return c.gen + ":" + strconv.FormatInt(c.n, 10) + ":" + strconv.FormatInt(c.lockN, 10) + ":" + strconv.FormatInt(c.until, 10)
+	settled := "0"
+	if c.settled {
+		settled = "1"
+	}
+	return c.gen + ":" + strconv.FormatInt(c.n, 10) + ":" + strconv.FormatInt(c.lockN, 10) + ":" + strconv.FormatInt(c.until, 10) + ":" + settled
 }
 
+// parseCounter also reads the four-field form of before SettleAttempt, as settled: such a lock
+// holds until it ends, as it did.
 func parseCounter(s string) (counter, error) {
 	f := strings.Split(s, ":")
-	if len(f) != 4 || f[0] == "" {
+	if len(f) < 4 || len(f) > 5 || f[0] == "" || len(f) == 5 && f[4] != "0" && f[4] != "1" {
 		return counter{}, ErrNotInteger
 	}
 	var c counter
@@ -96,6 +109,7 @@ func parseCounter(s string) (counter, error) {
 	c.n, errs[0] = strconv.ParseInt(f[1], 10, 64)
 	c.lockN, errs[1] = strconv.ParseInt(f[2], 10, 64)
 	c.until, errs[2] = strconv.ParseInt(f[3], 10, 64)
+	c.settled = len(f) == 4 || f[4] == "1"
 	if errors.Join(errs[:]...) != nil || c.n < 0 || c.lockN < 0 {
 		return counter{}, ErrNotInteger
 	}
@@ -128,7 +142,7 @@ func (m *Memory) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy
 			return Attempt{}, 0, err
 		}
 		if c.lockN > 0 && c.until > nowMs {
-			return Attempt{}, time.Duration(c.until-nowMs) * time.Millisecond, nil
+			return Attempt{Pending: !c.settled}, time.Duration(c.until-nowMs) * time.Millisecond, nil
 		}
 		if !it.expire.IsZero() {
 			expire = it.expire
@@ -137,7 +151,7 @@ func (m *Memory) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy
 	c.n++
 	d := p.lockFor(c.n)
 	if d > 0 {
-		c.lockN, c.until = c.n, nowMs+d.Milliseconds()
+		c.lockN, c.until, c.settled = c.n, nowMs+d.Milliseconds(), false
 		if end := now.Add(d); expire.Before(end) {
 			expire = end
 		}
@@ -173,6 +187,32 @@ func (m *Memory) ReleaseAttempt(ctx context.Context, key string, a Attempt) erro
 	return nil
 }
 
+// SettleAttempt implements Store.
+func (m *Memory) SettleAttempt(ctx context.Context, key string, a Attempt) error {
+	if err := checkKeys(key); err != nil {
+		return err
+	}
+	if a.Locked == 0 {
+		return nil
+	}
+	now, err := m.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	it, err := m.lookupString(key, now)
+	if err != nil || it == nil {
+		return err
+	}
+	c, err := parseCounter(it.str)
+	if err != nil || c.gen != a.gen || c.lockN != a.N {
+		return err
+	}
+	c.settled = true
+	it.str = c.String()
+	return nil
+}
+
 // release uncounts attempt n and lifts the lock if n started it. A lock started by a later
 // attempt stays: it may end a little early for the count, never late.
 func (c *counter) release(n int64) {
@@ -191,16 +231,19 @@ var (
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local gen, n, lockn, untl = ARGV[5], 0, 0, 0
+local gen, n, lockn, untl, settled = ARGV[5], 0, 0, 0, '1'
 local v = redis.call('GET', KEYS[1])
 if v then
-  local g, a, b, c = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+)$')
+  local g, a, b, c, st = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+):?([01]?)$')
   if not g then
     return redis.error_reply('ERR value is not an integer or out of range')
   end
-  gen, n, lockn, untl = g, tonumber(a), tonumber(b), tonumber(c)
+  if st == '' then st = '1' end
+  gen, n, lockn, untl, settled = g, tonumber(a), tonumber(b), tonumber(c), st
   if lockn > 0 and untl > now then
-    return {0, 0, untl - now, gen}
+    local pending = 0
+    if settled == '0' then pending = 1 end
+    return {0, 0, untl - now, gen, pending}
   end
 end
 n = n + 1
@@ -214,27 +257,45 @@ if n >= after then
     i = i + 1
   end
   if d > max then d = max end
-  lockn, untl = n, now + d
+  lockn, untl, settled = n, now + d, '0'
 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then ttl = tonumber(ARGV[4]) end
 if ttl < d then ttl = d end
-redis.call('SET', KEYS[1], string.format('%s:%d:%d:%d', gen, n, lockn, untl), 'PX', ttl)
-return {n, d, 0, gen}`)
+redis.call('SET', KEYS[1], string.format('%s:%d:%d:%d:%s', gen, n, lockn, untl, settled), 'PX', ttl)
+return {n, d, 0, gen, 0}`)
 
 	releaseAttemptScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
-local g, a, b, c = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+)$')
+local g, a, b, c, st = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+):?([01]?)$')
 if not g then
   return redis.error_reply('ERR value is not an integer or out of range')
 end
 if g ~= ARGV[1] then return 0 end
+if st == '' then st = '1' end
 local n, lockn, untl = tonumber(a), tonumber(b), tonumber(c)
 if n > 0 then n = n - 1 end
-if lockn == tonumber(ARGV[2]) then lockn, untl = 0, 0 end
+if lockn == tonumber(ARGV[2]) then lockn, untl, st = 0, 0, '1' end
 local ttl = redis.call('PTTL', KEYS[1])
-local val = string.format('%s:%d:%d:%d', g, n, lockn, untl)
+local val = string.format('%s:%d:%d:%d:%s', g, n, lockn, untl, st)
+if ttl > 0 then
+  redis.call('SET', KEYS[1], val, 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], val)
+end
+return 1`)
+
+	settleAttemptScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local g, a, b, c, st = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+):?([01]?)$')
+if not g then
+  return redis.error_reply('ERR value is not an integer or out of range')
+end
+if g ~= ARGV[1] or tonumber(b) ~= tonumber(ARGV[2]) then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+local val = string.format('%s:%s:%s:%s:1', g, a, b, c)
 if ttl > 0 then
   redis.call('SET', KEYS[1], val, 'PX', ttl)
 else
@@ -257,7 +318,7 @@ func (r *Redis) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy)
 	if err != nil {
 		return Attempt{}, 0, mapErr(err)
 	}
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return Attempt{}, 0, fmt.Errorf("state: redis: unexpected attempt reply %v", res)
 	}
 	n, _ := res[0].(int64)
@@ -265,7 +326,8 @@ func (r *Redis) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy)
 	wait, _ := res[2].(int64)
 	gen, _ := res[3].(string)
 	if wait > 0 {
-		return Attempt{}, time.Duration(wait) * time.Millisecond, nil
+		pending := len(res) > 4 && res[4] == int64(1)
+		return Attempt{Pending: pending}, time.Duration(wait) * time.Millisecond, nil
 	}
 	return Attempt{N: n, Locked: time.Duration(d) * time.Millisecond, gen: gen}, 0, nil
 }
@@ -279,4 +341,15 @@ func (r *Redis) ReleaseAttempt(ctx context.Context, key string, a Attempt) error
 		return nil // the zero Attempt was never counted
 	}
 	return mapErr(releaseAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N).Err())
+}
+
+// SettleAttempt implements Store.
+func (r *Redis) SettleAttempt(ctx context.Context, key string, a Attempt) error {
+	if err := r.check(key); err != nil {
+		return err
+	}
+	if a.gen == "" || a.Locked == 0 {
+		return nil // it started no lock: nothing waits for it
+	}
+	return mapErr(settleAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N).Err())
 }

@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func wantRefused(t *testing.T, h harness, key string, p state.AttemptPolicy, loc
 	t.Helper()
 	a, wait, err := h.store.ReserveAttempt(bg, key, p)
 	must(t, err)
-	if a != (state.Attempt{}) || wait > lock || wait < lock-h.slack-50*time.Millisecond {
+	if a.N != 0 || a.Locked != 0 || wait > lock || wait < lock-h.slack-50*time.Millisecond {
 		t.Fatalf("ReserveAttempt(%q) = %+v, wait %s; want refused with about %s left", key, a, wait, lock)
 	}
 }
@@ -93,6 +94,48 @@ func testAttemptRelease(t *testing.T, h harness) {
 	}
 	must(t, s.ReleaseAttempt(bg, "missing", fresh))
 	wantGet(t, s, "missing", "", false)
+}
+
+// testAttemptSettle: a lock is pending until the attempt that started it is settled as a
+// failure; releasing that attempt lifts it instead. Settling any other attempt, or after a Del,
+// changes nothing. A counter written before settling existed reads as settled.
+func testAttemptSettle(t *testing.T, h harness) {
+	s := h.store
+	p := state.AttemptPolicy{After: 2, Base: time.Hour, Max: time.Hour, Memory: time.Hour}
+	pending := func(want bool) {
+		t.Helper()
+		a, wait, err := s.ReserveAttempt(bg, "k", p)
+		must(t, err)
+		if wait == 0 || a.Pending != want {
+			t.Fatalf("reserve on a lock: %+v, wait %s; want refused with Pending %v", a, wait, want)
+		}
+	}
+	a1 := reserve(t, s, "k", p)
+	a2 := reserve(t, s, "k", p)
+	pending(true)
+	must(t, s.SettleAttempt(bg, "k", a1)) // started no lock
+	pending(true)
+	must(t, s.SettleAttempt(bg, "k", a2))
+	pending(false)
+	wantTTL(t, h, "k", time.Hour)
+
+	must(t, s.Del(bg, "k"))
+	reserve(t, s, "k", p)
+	b2 := reserve(t, s, "k", p)
+	must(t, s.SettleAttempt(bg, "k", a2)) // from before the Del
+	pending(true)
+	must(t, s.ReleaseAttempt(bg, "k", b2)) // right after all: the lock goes
+	if a := reserve(t, s, "k", p); a.N != 2 || a.Locked != time.Hour {
+		t.Fatalf("after releasing the lock's attempt: %+v", a)
+	}
+	must(t, s.SettleAttempt(bg, "missing", b2))
+	wantGet(t, s, "missing", "", false)
+
+	until := time.Now().Add(time.Hour).UnixMilli()
+	must(t, s.Set(bg, "old", "0a1b:2:2:"+strconv.FormatInt(until, 10), time.Hour))
+	if a, wait, err := s.ReserveAttempt(bg, "old", p); err != nil || wait == 0 || a.Pending {
+		t.Fatalf("four-field counter: %+v, wait %s, %v; want a settled lock", a, wait, err)
+	}
 }
 
 // testAttemptExpiry: attempts are forgotten p.Memory after the first, but a lock in force is

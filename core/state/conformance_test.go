@@ -64,6 +64,7 @@ func runSuite(t *testing.T, newHarness func(t *testing.T) harness) {
 		{"TTL", testTTL},
 		{"AttemptSequence", testAttemptSequence},
 		{"AttemptRelease", testAttemptRelease},
+		{"AttemptSettle", testAttemptSettle},
 		{"AttemptExpiry", testAttemptExpiry},
 		{"AttemptConcurrent", testAttemptConcurrent},
 		{"AttemptErrors", testAttemptErrors},

@@ -51,6 +51,11 @@ type Store interface {
 	// right), lifting the lock it started; a lock started by a later attempt stays. It does
 	// nothing once key was deleted or expired, even if a new counter took its name.
 	ReleaseAttempt(ctx context.Context, key string, a Attempt) error
+	// SettleAttempt records that attempt a, which started the key's lock, was evaluated and
+	// failed: the lock is no longer pending (Attempt.Pending of a refused reservation). It does
+	// nothing for an attempt that started no lock, nor once key was deleted or a later attempt
+	// started the lock in force.
+	SettleAttempt(ctx context.Context, key string, a Attempt) error
 	// TTL returns the time left before key expires; ok is false when the key is missing, and the
 	// duration is 0 when the key exists without expiry.
 	TTL(ctx context.Context, key string) (ttl time.Duration, ok bool, err error)

@@ -475,3 +475,27 @@ func TestLockDyingRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestLockSharedAccountBurst: the lock is against guesses, not logins. A shared operator account
+// signed in on thirty POS at the start of a shift, all at once, from thirty IPs, on both lanes
+// that take its password: every one gets in and each password is hashed once. (Counting each
+// guess before hashing made the lock_after-th in flight start a lock that the rest met: a burst
+// of right passwords got 429s until the first ones were evaluated.)
+func TestLockSharedAccountBurst(t *testing.T) {
+	testkit.ForEachBackend(t, lockService(nil), func(t *testing.T, env *testkit.Env) {
+		const pw = "right-pass-123"
+		ev := env.Event(t, "Festival")
+		env.User(t, "till@example.com", pw, "operator", &ev, 0)
+		c := newCounters(t, env)
+		shots := append(repeat(20, loginShot("till@example.com", pw, "operator")), repeat(10, operatorShot("till@example.com", pw, "POS"))...)
+		answers, _ := burst(t, env, shots, nil)
+		count := map[int]int{}
+		for _, a := range answers {
+			count[a.status]++
+		}
+		if count[200] != len(shots) {
+			t.Errorf("thirty right passwords at once: answers %v, want %d × 200", count, len(shots))
+		}
+		c.want("burst of right passwords", float64(len(shots)), nil)
+	})
+}
