@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -97,7 +99,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 		fx.Provide(
 			NewLogger,
 			newAccessLogger,
-			newSecrets,
+			LoadSecrets,
 			openDB,
 			openState,
 			newLimiter,
@@ -107,7 +109,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			newNotBefore,
 			newSessions,
 			newGuards,
-			newAccountLock,
+			NewAccountLock,
 			newStaffPasswords,
 			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
 			store.NewEventClients, store.NewPasswordResets,
@@ -189,9 +191,17 @@ type Secrets struct {
 	EncryptionKey []byte
 }
 
-// newSecrets takes keys from configuration or, for the embedded default only, generates them
+// Derive is a key for one purpose, named by a string no other purpose uses, derived from the
+// encryption key: the raw key is never used for two things, and every replica derives the same.
+func (s Secrets) Derive(purpose string) []byte {
+	mac := hmac.New(sha256.New, s.EncryptionKey)
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil)
+}
+
+// LoadSecrets takes keys from configuration or, for the embedded default only, generates them
 // once under data.dir so a restart keeps tokens and sealed secrets valid.
-func newSecrets(cfg config.Core, log *zap.Logger) (Secrets, error) {
+func LoadSecrets(cfg config.Core, log *zap.Logger) (Secrets, error) {
 	var s Secrets
 	if cfg.JWT.Secret != "" {
 		s.JWT = []byte(cfg.JWT.Secret)
@@ -373,10 +383,27 @@ func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Gu
 }
 
 // AccountLock is the per-account password lock of NOTES.md, shared by password-checking lanes.
-type AccountLock struct{ *lockout.Locker }
+type AccountLock struct {
+	*lockout.Locker
+	targetKey []byte // HMAC key naming accounts in the state store
+}
 
-func newAccountLock(st state.Store, cfg config.Core) AccountLock {
-	return AccountLock{lockout.New(st, lockout.Policy{After: cfg.Password.LockAfter, Base: cfg.Password.LockBase, Max: cfg.Password.LockMax})}
+// maxLockTargets bounds the per-account counters the in-process store keeps (~150 bytes each:
+// some 75 MB at most). Failures are remembered for a day, so e-mails sprayed at the login
+// would otherwise grow the heap without end. At the limit a guess at an e-mail not already
+// counted is refused as if locked (fail closed: an uncounted guess would be an unlimited one).
+// Redis is bounded by its own memory policy.
+const maxLockTargets = 500_000
+
+// NewAccountLock is the lock over st, for the service and for commands that lift it.
+func NewAccountLock(st state.Store, cfg config.Core, s Secrets) AccountLock {
+	if kl, ok := st.(state.KeyLimiter); ok {
+		kl.LimitKeys(lockout.KeyPrefix+loginLockPrefix, maxLockTargets)
+	}
+	return AccountLock{
+		Locker:    lockout.New(st, lockout.Policy{After: cfg.Password.LockAfter, Base: cfg.Password.LockBase, Max: cfg.Password.LockMax}),
+		targetKey: s.Derive("cashless-auth/account-lock/target-key/v1"),
+	}
 }
 
 // Document assembles the OpenAPI document of the plugins enabled under v without building the

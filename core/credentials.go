@@ -2,6 +2,9 @@ package core
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
+	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -29,8 +33,20 @@ type LockedError struct{ RetryAfter time.Duration }
 
 func (e *LockedError) Error() string { return "account locked" }
 
-// LoginLockTarget names an account in the shared lock.
-func LoginLockTarget(email string) string { return "login:" + store.NormalizeEmail(email) }
+// loginLockPrefix starts the lock's names of accounts.
+const loginLockPrefix = "login:"
+
+// Target names the account of email in the lock: an HMAC of the normalised address, so the
+// state store (Redis keys, its dumps and monitors) holds no e-mail addresses.
+func (l AccountLock) Target(email string) string {
+	mac := hmac.New(sha256.New, l.targetKey)
+	mac.Write([]byte(store.NormalizeEmail(email)))
+	return loginLockPrefix + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// fullRetryAfter answers a guess the in-process store has no room to count (maxLockTargets):
+// counters expire continuously, so room comes back well before a lock would end.
+const fullRetryAfter = time.Minute
 
 // StaffPasswords checks staff credentials.
 type StaffPasswords struct {
@@ -83,8 +99,11 @@ func AccountLockLane(lane string) fx.Option {
 // failures), Reject (refused like a wrong password and counted like one) or Refuse (refused,
 // but no guess: uncounted). A lane that calls none leaves it counted, never uncounted.
 func (s *StaffPasswords) Check(ctx context.Context, email, password string) (*Verified, error) {
-	target := LoginLockTarget(email)
+	target := s.lock.Target(email)
 	att, wait, err := s.lock.Reserve(ctx, target)
+	if errors.Is(err, state.ErrFull) {
+		return nil, &LockedError{RetryAfter: fullRetryAfter}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
@@ -56,9 +56,13 @@ func unlockCmd(g *globals) *cobra.Command {
 			defer c.Close()
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
+			secrets, err := core.LoadSecrets(cfg, zap.NewNop())
+			if err != nil {
+				return err
+			}
 			// Reset needs no policy: it deletes what any policy counted for the account.
-			lock := lockout.New(state.NewRedis(c, cfg.Redis.Prefix), lockout.Policy{})
-			if err := lock.Reset(ctx, core.LoginLockTarget(u.Email)); err != nil {
+			lock := core.NewAccountLock(state.NewRedis(c, cfg.Redis.Prefix), cfg, secrets)
+			if err := lock.Reset(ctx, lock.Target(u.Email)); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "user %d: password lock lifted, failed attempts forgotten\n", id)

@@ -33,6 +33,10 @@ const (
 	settlePollMax = 40 * time.Millisecond
 )
 
+// KeyPrefix starts the state-store key of every target's attempt counter, for stores that bound
+// keys by prefix.
+const KeyPrefix = "attempts:"
+
 // Locker applies one policy to targets named by the caller (e.g. "login:" + email).
 type Locker struct {
 	st state.Store
@@ -105,7 +109,7 @@ func (l *Locker) Reserve(ctx context.Context, target string) (Attempt, time.Dura
 	deadline := time.Now().Add(l.p.Settle)
 	pause := settlePollMin
 	for {
-		a, wait, err := l.st.ReserveAttempt(ctx, "attempts:"+target, p)
+		a, wait, err := l.st.ReserveAttempt(ctx, KeyPrefix+target, p)
 		if err != nil {
 			return Attempt{}, 0, fmt.Errorf("lockout: %w", err)
 		}
@@ -133,7 +137,7 @@ func (a Attempt) Fail(ctx context.Context) error {
 	if a.l == nil || a.a.Locked == 0 {
 		return nil
 	}
-	if err := a.l.st.SettleAttempt(ctx, "attempts:"+a.target, a.a); err != nil {
+	if err := a.l.st.SettleAttempt(ctx, KeyPrefix+a.target, a.a); err != nil {
 		return fmt.Errorf("lockout: %w", err)
 	}
 	return nil
@@ -145,7 +149,7 @@ func (a Attempt) Release(ctx context.Context) error {
 	if a.l == nil {
 		return nil
 	}
-	if err := a.l.st.ReleaseAttempt(ctx, "attempts:"+a.target, a.a); err != nil {
+	if err := a.l.st.ReleaseAttempt(ctx, KeyPrefix+a.target, a.a); err != nil {
 		return fmt.Errorf("lockout: %w", err)
 	}
 	return nil
@@ -153,7 +157,7 @@ func (a Attempt) Release(ctx context.Context) error {
 
 // Reset forgets failures (after a success) and lifts the lock, whichever way they were counted.
 func (l *Locker) Reset(ctx context.Context, target string) error {
-	if err := l.st.Del(ctx, "attempts:"+target, "fails:"+target, "lock:"+target); err != nil {
+	if err := l.st.Del(ctx, KeyPrefix+target, "fails:"+target, "lock:"+target); err != nil {
 		return fmt.Errorf("lockout: %w", err)
 	}
 	return nil

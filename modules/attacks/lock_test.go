@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cashlessmedia/cashless-auth/core/state"
+	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
+	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
 )
 
@@ -498,4 +501,65 @@ func TestLockSharedAccountBurst(t *testing.T) {
 		}
 		c.want("burst of right passwords", float64(len(shots)), nil)
 	})
+}
+
+// TestLockStoresNoAddresses: the lock's counters are named by an HMAC of the address, so Redis
+// (its keys, a dump, MONITOR) holds no e-mail addresses of the accounts guessed at.
+func TestLockStoresNoAddresses(t *testing.T) {
+	b := postgres(t)
+	env := testkit.Start(t, b, lockService(nil))
+	env.User(t, "victim.admin@example.com", "right-pass-123", "admin", nil, 0)
+	for _, email := range []string{"victim.admin@example.com", "ghost.user@example.com"} {
+		if a := mustPost(t, env, "/auth/login", map[string]any{"email": email, "password": "guess"}); a.status != 401 {
+			t.Fatalf("guess at %s: %+v", email, a)
+		}
+	}
+	keys, err := statetest.Client(t).Keys(context.Background(), env.RedisPrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters := 0
+	for _, k := range keys {
+		if strings.Contains(k, "attempts:login:") {
+			counters++
+		}
+		for _, leak := range []string{"victim", "ghost", "example.com"} {
+			if strings.Contains(k, leak) {
+				t.Errorf("state-store key %q names the address guessed at", k)
+			}
+		}
+	}
+	if counters != 2 {
+		t.Errorf("%d lock counters among %v, want one per address guessed at", counters, keys)
+	}
+}
+
+// TestLockFullStoreFailsClosed: the in-process store bounds the lock's counters (addresses
+// sprayed at the login would grow the heap for a day); at the bound a guess at an address not
+// yet counted is refused as if locked, never evaluated uncounted, while counted ones go on.
+func TestLockFullStoreFailsClosed(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		if b.Name != storetest.Embedded {
+			continue
+		}
+		env := testkit.Start(t, b, lockService(nil))
+		limiter, ok := env.State.(state.KeyLimiter)
+		if !ok {
+			t.Fatalf("the embedded state store %T bounds no keys", env.State)
+		}
+		limiter.LimitKeys("attempts:login:", 3) // the service's bound, made small
+		c := newCounters(t, env)
+		for i := range 3 {
+			if a := mustPost(t, env, "/auth/login", map[string]any{"email": fmt.Sprintf("sprayed%d@example.com", i), "password": "guess"}); a.status != 401 {
+				t.Fatalf("guess %d: %+v", i, a)
+			}
+		}
+		if a := mustPost(t, env, "/auth/login", map[string]any{"email": "one-more@example.com", "password": "guess"}); a.status != 429 || a.retryAfter < 1 {
+			t.Errorf("a new address with the store full: %+v, want 429 with Retry-After", a)
+		}
+		if a := mustPost(t, env, "/auth/login", map[string]any{"email": "sprayed0@example.com", "password": "guess"}); a.status != 401 {
+			t.Errorf("an address already counted with the store full: %+v, want 401", a)
+		}
+		c.want("spraying a full store", 4, nil)
+	}
 }

@@ -110,11 +110,9 @@ func New(cfg ResetConfig, secrets core.Secrets, st state.Store, users *store.Use
 	if kl, ok := st.(state.KeyLimiter); ok {
 		kl.LimitKeys(quotaPrefix, maxQuotaKeys)
 	}
-	mac := hmac.New(sha256.New, secrets.EncryptionKey)
-	mac.Write([]byte("cashless-auth/password-reset/quota-key/v1"))
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
-		cfg: cfg, quotaKey: mac.Sum(nil), st: st,
+		cfg: cfg, quotaKey: secrets.Derive("cashless-auth/password-reset/quota-key/v1"), st: st,
 		users: users, resets: resets, hasher: hasher, sessions: s, lock: lock, mailer: mailer,
 		metrics: m, log: log.Named("password_reset"), now: time.Now,
 		queue: make(chan job, queueSize), stopping: make(chan struct{}), done: make(chan struct{}),
@@ -297,7 +295,7 @@ func (s *Service) Confirm(ctx context.Context, token, newPassword string) (int64
 	if err := s.resets.DeleteForUser(ctx, u.ID); err != nil {
 		return 0, err
 	}
-	if err := s.lock.Reset(ctx, core.LoginLockTarget(u.Email)); err != nil {
+	if err := s.lock.Reset(ctx, s.lock.Target(u.Email)); err != nil {
 		return 0, err
 	}
 	return u.ID, nil
