@@ -29,8 +29,8 @@ type Policy struct {
 // settlePoll bounds the pause between two looks at a pending lock: a guess is settled about one
 // argon2id hash (~30 ms) after it was counted.
 const (
-	settlePollMin = 5 * time.Millisecond
-	settlePollMax = 40 * time.Millisecond
+	settlePollFirst   = 5 * time.Millisecond
+	settlePollLongest = 40 * time.Millisecond
 )
 
 // KeyPrefix starts the state-store key of every target's attempt counter, for stores that bound
@@ -107,7 +107,7 @@ type Attempt struct {
 func (l *Locker) Reserve(ctx context.Context, target string) (Attempt, time.Duration, error) {
 	p := state.AttemptPolicy{After: int64(l.p.After), Base: l.p.Base, Max: l.p.Max, Memory: l.p.Memory}
 	deadline := time.Now().Add(l.p.Settle)
-	pause := settlePollMin
+	pause := settlePollFirst
 	for {
 		a, wait, err := l.st.ReserveAttempt(ctx, KeyPrefix+target, p)
 		if err != nil {
@@ -123,7 +123,7 @@ func (l *Locker) Reserve(ctx context.Context, target string) (Attempt, time.Dura
 			return Attempt{}, 0, fmt.Errorf("lockout: %w", ctx.Err())
 		case <-t.C:
 		}
-		pause = min(2*pause, settlePollMax)
+		pause = min(2*pause, settlePollLongest)
 	}
 }
 
