@@ -29,8 +29,11 @@ type Core struct {
 
 // Server is the HTTP listener.
 type Server struct {
-	Addr            string        `mapstructure:"addr"`             // default ":8080"
-	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`   // bytes, default 65536; larger bodies get 413
+	Addr         string `mapstructure:"addr"`           // default ":8080"
+	MaxBodyBytes int64  `mapstructure:"max_body_bytes"` // bytes, default 65536; larger bodies get 413
+	// MaxHeaderBytes caps the request line and headers (Go reads up to 4 KiB beyond it); larger
+	// get 431 before any route runs. Go's default, 1 MiB, lets every connection hold a megabyte.
+	MaxHeaderBytes  int           `mapstructure:"max_header_bytes"` // bytes, default 16384
 	ReadTimeout     time.Duration `mapstructure:"read_timeout"`     // default 10s
 	WriteTimeout    time.Duration `mapstructure:"write_timeout"`    // default 30s
 	IdleTimeout     time.Duration `mapstructure:"idle_timeout"`     // default 120s
@@ -158,6 +161,7 @@ type Bootstrap struct {
 var CoreDefaults = Defaults{
 	"server.addr":               ":8080",
 	"server.max_body_bytes":     65536,
+	"server.max_header_bytes":   16384,
 	"server.read_timeout":       "10s",
 	"server.write_timeout":      "30s",
 	"server.idle_timeout":       "120s",
@@ -253,6 +257,9 @@ func (c Core) validate() []error {
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		bad("server.max_body_bytes: must be at least 1024, got %d", c.Server.MaxBodyBytes)
+	}
+	if c.Server.MaxHeaderBytes < 4096 || c.Server.MaxHeaderBytes > 1<<20 {
+		bad("server.max_header_bytes: must be between 4096 and 1048576, got %d", c.Server.MaxHeaderBytes)
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout: must be positive")

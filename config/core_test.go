@@ -61,3 +61,16 @@ func merge(a, b map[string]any) map[string]any {
 	}
 	return out
 }
+
+// TestHeaderCapSetting: the header cap stays within what Go's server can honour and an attack
+// cannot turn into memory.
+func TestHeaderCapSetting(t *testing.T) {
+	if c, err := loadCore(t, nil); err != nil || c.Server.MaxHeaderBytes != 16384 {
+		t.Fatalf("default: %d, %v; want 16384", c.Server.MaxHeaderBytes, err)
+	}
+	for _, bad := range []int{0, 1024, 2 << 20} {
+		if _, err := loadCore(t, map[string]any{"server.max_header_bytes": bad}); err == nil || !strings.Contains(err.Error(), "server.max_header_bytes: must be between 4096 and 1048576") {
+			t.Errorf("max_header_bytes %d: %v", bad, err)
+		}
+	}
+}

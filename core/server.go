@@ -115,6 +115,7 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, cfg config.Core, h *Handler, r
 		ReadHeaderTimeout: cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(log.Named("http.server")),
 	}}
 	lc.Append(fx.Hook{
