@@ -86,6 +86,9 @@ func (h handlers) verify(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case errors.Is(err, ErrBadCode):
 		ev.Outcome, ev.Reason = audit.Failure, "bad_code"
+		if errors.Is(err, ErrCodeUsed) {
+			ev.Reason = "code_used"
+		}
 		h.Audit.Login(r.Context(), ev)
 		return httpx.Unauthorized(msgBadCode)
 	case errors.As(err, &locked):

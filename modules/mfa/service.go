@@ -44,6 +44,10 @@ var lockPolicy = lockout.Policy{After: 10, Base: 15 * time.Minute, Max: 15 * tim
 var (
 	// ErrBadCode is a wrong, malformed or already used code; the client sees one answer.
 	ErrBadCode = errors.New("mfa: invalid code")
+	// ErrCodeUsed is ErrBadCode for the right code of a time step a verification already took:
+	// refused alike (replay), but no guess, so it does not count towards the lock (NOTES.md,
+	// "Hardening decisions"): an admin double-submitting must not lock themselves out.
+	ErrCodeUsed = fmt.Errorf("%w: already used", ErrBadCode)
 	// ErrNotEnrolled means the admin has neither a pending nor an active secret.
 	ErrNotEnrolled = errors.New("mfa: not set up")
 	// ErrStepUpRequired refuses to replace an active secret without a fresh verification of it.
@@ -140,18 +144,21 @@ func (s *Service) Verify(ctx context.Context, c *tokens.Claims, code string) (se
 	}
 	now := s.tok.Now()
 	counter, ok := match(secret, code, now)
-	if ok {
-		// Single use across replicas: the first request to mark this step wins.
-		ok, err = s.st.SetNX(ctx, "totp:used:"+c.Subject+":"+strconv.FormatUint(counter, 10), "1", usedTTL)
-		if err != nil {
-			return sessions.Pair{}, fmt.Errorf("mfa: mark code used: %w", err)
-		}
-	}
 	if !ok {
 		if _, err := s.lock.Fail(ctx, target); err != nil {
 			return sessions.Pair{}, err
 		}
 		return sessions.Pair{}, ErrBadCode
+	}
+	// Single use across replicas: the first request to mark this step wins. The marker is
+	// written only for a right code, so a step already marked means this code was right and
+	// taken: the code itself is what recognises a copy, nothing of it is stored.
+	first, err := s.st.SetNX(ctx, "totp:used:"+c.Subject+":"+strconv.FormatUint(counter, 10), "1", usedTTL)
+	if err != nil {
+		return sessions.Pair{}, fmt.Errorf("mfa: mark code used: %w", err)
+	}
+	if !first {
+		return sessions.Pair{}, ErrCodeUsed
 	}
 	if pending {
 		if err := s.users.ActivateMFA(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {

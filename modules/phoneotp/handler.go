@@ -97,6 +97,9 @@ func (h handlers) verify(w http.ResponseWriter, r *http.Request) error {
 		return invalidPhone(req.Phone)
 	case errors.Is(err, ErrBadCode):
 		ev.Outcome, ev.Reason = audit.Failure, "bad_code"
+		if errors.Is(err, ErrCodeUsed) {
+			ev.Reason = "code_used"
+		}
 		h.a.Record(r.Context(), ev)
 		h.m.Login(lane, audit.Failure)
 		return httpx.Unauthorized(msgBadCode)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/auth"
+	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
 	"github.com/cashlessmedia/cashless-auth/core/sessions"
 	"github.com/cashlessmedia/cashless-auth/core/state"
@@ -30,6 +31,10 @@ import (
 var (
 	ErrInvalidPhone = errors.New("phoneotp: invalid phone number")
 	ErrBadCode      = errors.New("phoneotp: wrong, expired or used code")
+	// ErrCodeUsed is ErrBadCode for the code a success just took, arriving again (a retry, a
+	// double tap): refused alike, but no guess, so it counts against nothing (NOTES.md,
+	// "Hardening decisions").
+	ErrCodeUsed = fmt.Errorf("%w: taken by a successful verification", ErrBadCode)
 )
 
 // LimitedError refuses a number for a while: too many codes sent, or too many wrong codes.
@@ -51,13 +56,15 @@ const failureWindow = time.Hour
 // Service issues and checks one-time codes. Only an HMAC of each code is stored, in the shared
 // state store, under keys derived from the E.164 number:
 //
-//	otp:code:<e164>  "<code id>.<hmac>"  (TTL code_ttl; a new request replaces it)
-//	otp:tries:<id>   tries of that code  (TTL code_ttl)
-//	otp:fails:<e164> wrong codes in the current hour, across codes
+//	otp:code:<e164>       "<code id>.<hmac>"  (TTL code_ttl; a new request replaces it)
+//	attempts:otp:<id>     tries of that code  (core/lockout; TTL code_ttl)
+//	otp:used:<e164>       set of the hmacs of codes taken (TTL code_ttl from the last)
+//	otp:fails:<e164>      wrong codes in the current hour, across codes
 type Service struct {
 	cfg       Config
 	key       []byte
 	st        state.Store
+	tries     *lockout.Locker
 	limiter   ratelimit.Limiter
 	sender    Sender
 	consumers *store.Consumers
@@ -70,7 +77,12 @@ type Service struct {
 func NewService(cfg Config, secrets core.Secrets, st state.Store, limiter ratelimit.Limiter, sender Sender, consumers *store.Consumers, s *sessions.Service, log *zap.Logger) *Service {
 	m := hmac.New(sha256.New, secrets.EncryptionKey)
 	m.Write([]byte("cashless-auth/phone-otp/code-hash/v1"))
-	return &Service{cfg: cfg, key: m.Sum(nil), st: st, limiter: limiter, sender: sender, consumers: consumers, sessions: s, log: log.Named("phone_otp")}
+	// A code's tries are reserved before each comparison (core/lockout), so however many
+	// requests race, at most max_attempts wrong ones are compared; the lock the last one starts
+	// outlives the code. A right try is released, so copies of the right code, sent at once,
+	// use up no tries of the one that takes it.
+	tries := lockout.New(st, lockout.Policy{After: cfg.MaxAttempts, Base: cfg.CodeTTL, Max: cfg.CodeTTL, Memory: cfg.CodeTTL})
+	return &Service{cfg: cfg, key: m.Sum(nil), st: st, tries: tries, limiter: limiter, sender: sender, consumers: consumers, sessions: s, log: log.Named("phone_otp")}
 }
 
 // Normalize returns the E.164 form of a number, or ErrInvalidPhone.
@@ -148,30 +160,46 @@ func (s *Service) Verify(ctx context.Context, raw, code string) (sessions.Pair, 
 	return pair, c, nil
 }
 
-// consume takes the code if it is right. Each try is counted before the comparison, so however
-// many requests race, a code is compared at most max_attempts times.
+// consume takes the code if it is right. A wrong code counts against the number's hourly
+// budget; a copy of the code a success took does not (ErrCodeUsed).
 func (s *Service) consume(ctx context.Context, phone, code string) error {
+	h := s.hash(phone, code)
 	record, ok, err := s.st.Get(ctx, codeKey(phone))
 	if err != nil {
 		return fmt.Errorf("phoneotp: load code: %w", err)
 	}
 	if !ok {
-		return s.fail(ctx, phone)
+		return s.wrong(ctx, phone, h)
 	}
 	id, want, _ := strings.Cut(record, ".")
-	tries, err := s.st.Incr(ctx, triesKey(id), s.cfg.CodeTTL)
+	try, wait, err := s.tries.Reserve(ctx, id)
 	if err != nil {
 		return fmt.Errorf("phoneotp: count try: %w", err)
 	}
-	if tries > int64(s.cfg.MaxAttempts) {
-		s.void(ctx, phone, record)
-		return s.fail(ctx, phone)
+	if wait > 0 {
+		// The code's last try was wrong: the code is void. Not deleted here, since a lock that
+		// outlived the wait for its try to be judged may yet be lifted by a right one.
+		return s.wrong(ctx, phone, h)
 	}
-	if !hmac.Equal([]byte(s.hash(phone, code)), []byte(want)) {
-		if tries == int64(s.cfg.MaxAttempts) {
-			s.void(ctx, phone, record)
+	// Bookkeeping after the comparison must happen even if the client has gone.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if !hmac.Equal([]byte(h), []byte(want)) {
+		err := s.wrong(ctx, phone, h)
+		if errors.Is(err, ErrCodeUsed) {
+			s.settle(dctx, try.Release)
+			return err
 		}
-		return s.fail(ctx, phone)
+		if try.Locked() > 0 {
+			s.void(dctx, phone, record)
+		}
+		s.settle(dctx, try.Fail)
+		return err
+	}
+	defer s.settle(dctx, try.Release)
+	// Remembered before it is taken: a copy that finds the code gone must recognise it.
+	if err := s.st.SAdd(ctx, usedKey(phone), h, s.cfg.CodeTTL); err != nil {
+		return fmt.Errorf("phoneotp: mark code used: %w", err)
 	}
 	// Single use: only the request that deletes this exact record wins.
 	taken, err := s.st.CompareAndDelete(ctx, codeKey(phone), record)
@@ -179,9 +207,34 @@ func (s *Service) consume(ctx context.Context, phone, code string) error {
 		return fmt.Errorf("phoneotp: take code: %w", err)
 	}
 	if !taken {
-		return s.fail(ctx, phone)
+		// Right, but another copy took it (or a newer request replaced it): no guess either.
+		return ErrCodeUsed
 	}
 	return nil
+}
+
+// wrong answers a code that is not the live one: a code taken lately (a few at most: each was
+// sent, within phone_otp.sends_per_hour), arriving again, is ErrCodeUsed; anything else counts
+// as a wrong code.
+func (s *Service) wrong(ctx context.Context, phone, h string) error {
+	used, err := s.st.SMembers(ctx, usedKey(phone))
+	if err != nil {
+		return fmt.Errorf("phoneotp: load used codes: %w", err)
+	}
+	for _, u := range used {
+		if hmac.Equal([]byte(u), []byte(h)) {
+			return ErrCodeUsed
+		}
+	}
+	return s.fail(ctx, phone)
+}
+
+// settle records how a reserved try ended; a failure to do so only leaves it counted, or its
+// lock pending until it ends, so it is logged rather than returned.
+func (s *Service) settle(ctx context.Context, how func(context.Context) error) {
+	if err := how(ctx); err != nil {
+		s.log.Warn("could not settle a code try", zap.Error(err))
+	}
 }
 
 func (s *Service) void(ctx context.Context, phone, record string) {
@@ -254,5 +307,5 @@ func humanDuration(d time.Duration) string {
 }
 
 func codeKey(phone string) string  { return "otp:code:" + phone }
-func triesKey(id string) string    { return "otp:tries:" + id }
+func usedKey(phone string) string  { return "otp:used:" + phone }
 func failsKey(phone string) string { return "otp:fails:" + phone }
