@@ -33,7 +33,17 @@ var (
 	errBoolType              = &errKind{"bool_type", "Input should be a valid boolean"}
 	errBoolParsing           = &errKind{"bool_parsing", "Input should be a valid boolean, unable to interpret input"}
 	errInternal              = &errKind{"value_error", "Value error, unsupported schema"}
+
+	// errNUL refuses text PostgreSQL cannot store (its text types reject U+0000, failing the
+	// whole statement) and SQLite would keep, so that no input behaves differently per backend.
+	// pydantic has no such check: this is the issue a pydantic BeforeValidator raising
+	// ValueError("String should not contain NUL characters") produces, ctx included (FastAPI
+	// encodes the exception object as {}).
+	errNUL = &errKind{"value_error", "Value error, String should not contain NUL characters"}
 )
+
+// nulCtx is errNUL's ctx, built per issue since issues leave the package.
+func nulCtx() map[string]any { return map[string]any{"error": map[string]any{}} }
 
 func (e *errKind) msg(ctx map[string]any) string {
 	switch e {

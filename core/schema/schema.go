@@ -12,6 +12,17 @@
 // character positions), validates it the way pydantic does, and only then fills the
 // caller's struct with encoding/json.
 //
+// Hardening beyond pydantic (docs/contract/NOTES.md, "Hardening decisions"): a string holding
+// U+0000, which PostgreSQL cannot store, is refused wherever it would reach the handler (a
+// string field at any depth, a path parameter, a key or value inside a free-form object) with
+//
+//	{"loc": [..., <field>], "msg": "Value error, String should not contain NUL characters",
+//	 "type": "value_error", "input": <the string>, "ctx": {"error": {}}}
+//
+// which is what a pydantic BeforeValidator raising that ValueError answers through FastAPI; it
+// is checked before the field's length and pattern. A key holding one is located at the key
+// followed by "[key]".
+//
 // Deliberate differences, where the legacy service would answer 400/500 or hand the
 // handler a value Go cannot hold: NaN/Infinity literals, invalid UTF-8 and nesting
 // deeper than 512 levels are json_invalid; integers outside int64 are int_parsing_size;
@@ -23,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -212,10 +224,16 @@ func (p *Param) check(n *node, raw string, tags []string, issues *[]Issue) bool 
 	}
 	switch n.kind {
 	case kAny:
+		if strings.IndexByte(raw, 0) >= 0 {
+			return fail(errNUL, nulCtx())
+		}
 		return true
 	case kNullable:
 		return p.check(n.inner, raw, tags, issues)
 	case kString:
+		if strings.IndexByte(raw, 0) >= 0 {
+			return fail(errNUL, nulCtx())
+		}
 		if e, ctx := checkStringString(n, raw); e != nil {
 			return fail(e, ctx)
 		}

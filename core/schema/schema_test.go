@@ -100,6 +100,8 @@ type loginReq struct {
 
 func TestDecodeIssues(t *testing.T) {
 	const fieldRequired = `"msg":"Field required","type":"missing"`
+	const nulIssue = `"msg":"Value error, String should not contain NUL characters","type":"value_error"`
+	const nulCtx = `"ctx":{"error":{}}`
 	tests := []struct {
 		name, schema, body, want string
 	}{
@@ -241,6 +243,24 @@ func TestDecodeIssues(t *testing.T) {
 			want: `[{"loc":["body","x"],"msg":"Extra inputs are not permitted","type":"extra_forbidden","input":{"y":[]}}]`,
 		},
 		{
+			name: "NUL in a free-form object's keys and values", schema: "TokenVerifyResponse",
+			body: `{"valid":true,"claims":{"a\u0000":1,"b":["x","y\u0000"],"c":{"d\u0000e":"f"},"a\u0000":2}}`,
+			want: `[{"loc":["body","claims","a\u0000","[key]"],` + nulIssue + `,"input":"a\u0000",` + nulCtx + `},` +
+				`{"loc":["body","claims","b",1],` + nulIssue + `,"input":"y\u0000",` + nulCtx + `},` +
+				`{"loc":["body","claims","c","d\u0000e","[key]"],` + nulIssue + `,"input":"d\u0000e",` + nulCtx + `}]`,
+		},
+		{
+			name: "NUL in an untyped value", schema: "ValidationError",
+			body: `{"loc":[],"msg":"m","type":"t","input":{"k":[1,"\u0000"]}}`,
+			want: `[{"loc":["body","input","k",1],` + nulIssue + `,"input":"\u0000",` + nulCtx + `}]`,
+		},
+		{
+			name: "NUL in a union's string choice", schema: "ValidationError",
+			body: `{"loc":["\u0000"],"msg":"m","type":"t"}`,
+			want: `[{"loc":["body","loc",0,"str"],` + nulIssue + `,"input":"\u0000",` + nulCtx + `},` +
+				`{"loc":["body","loc",0,"int"],"msg":"Input should be a valid integer, unable to parse string as an integer","type":"int_parsing","input":"\u0000"}]`,
+		},
+		{
 			name: "union choices tagged", schema: "ValidationError",
 			body: `{"loc":[null],"msg":"m","type":"t"}`,
 			want: `[{"loc":["body","loc",0,"str"],"msg":"Input should be a valid string","type":"string_type","input":null},` +
@@ -325,6 +345,24 @@ func TestDecodeFillsDestination(t *testing.T) {
 			t.Errorf("null optional body: %s", wire(t, issues))
 		}
 	})
+}
+
+// TestExtraMembersWithNUL covers the members a model keeps without declaring them: they reach
+// the handler unvalidated, so a NUL in their keys or values is refused there too.
+func TestExtraMembersWithNUL(t *testing.T) {
+	b, err := CompileBodySchema(nil, []byte(`{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"loc":["body","b\u0000","[key]"],"msg":"Value error, String should not contain NUL characters","type":"value_error","input":"b\u0000","ctx":{"error":{}}},` +
+		`{"loc":["body","b\u0000"],"msg":"Value error, String should not contain NUL characters","type":"value_error","input":"\u0000","ctx":{"error":{}}}]`
+	if got := wire(t, b.Decode([]byte(`{"a":"x","b\u0000":"\u0000"}`), nil)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	var dst map[string]any
+	if issues := b.Decode([]byte(`{"a":"x\n","b":{"c":["\u0001"]}}`), &dst); issues != nil {
+		t.Errorf("escapes without NUL refused: %s", wire(t, issues))
+	}
 }
 
 func deref(p *int64) any {
@@ -593,6 +631,8 @@ func FuzzDecode(f *testing.F) {
 		`{"code":"12345"}`, `{"email":"ab","password":"","dev_type":"pos","dev_mac":""}`,
 		`{"loc":[1.5,null,"5"],"msg":"m","type":"t","ctx":[]}`, `{"valid":"yes","claims":{"a":1}}`,
 		`{"a":1,}`, `[1,]`, `"\ud800\udc00"`, `"\u12"`, "\ufeff{}", "{\"a\":\"\xff\"}", `-Infinity`, `1e400`,
+		`{"token":"a\u0000"}`, `{"event_id":1,"name":"n","scopes":["\u0000"]}`, `{"code":"\u0000\u0000\u0000\u0000\u0000\u0000"}`,
+		`{"valid":true,"claims":{"\u0000":["\u0000"]}}`, `{"loc":["\u0000"],"msg":"\u0000","type":"t","input":{"\u0000":0}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -617,8 +657,32 @@ func FuzzDecode(f *testing.F) {
 			if issues == nil && !json.Valid(bytes.TrimPrefix(body, []byte("\ufeff"))) {
 				t.Fatalf("accepted invalid JSON %q", body)
 			}
+			if issues == nil && holdsNUL(dst) {
+				t.Fatalf("accepted a NUL: %q decoded to %v", body, dst)
+			}
 		}
 	})
+}
+
+// holdsNUL reports whether a decoded value has a NUL in any string, object keys included.
+func holdsNUL(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	case []any:
+		for _, e := range x {
+			if holdsNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.IndexByte(k, 0) >= 0 || holdsNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func BenchmarkDecodeTokenVerify(b *testing.B) {

@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -81,6 +83,7 @@ func (st *state) validate(n *node, ti int32) {
 	t := &st.toks[ti]
 	switch n.kind {
 	case kAny:
+		st.refuseNUL(ti)
 	case kNullable:
 		if t.typ != tNull {
 			st.validate(n.inner, ti)
@@ -90,8 +93,20 @@ func (st *state) validate(n *node, ti int32) {
 			st.fail(ti, errStringType, nil)
 			return
 		}
+		// The parser refuses raw control characters, so only an escape can make a NUL: the
+		// unescaped strings of the hot path (tokens) are not scanned.
+		if !t.esc && !n.hasStrConstraints() {
+			return
+		}
+		s := st.content(t)
+		if t.esc && bytes.IndexByte(s, 0) >= 0 {
+			// Before the field's own constraints, as a BeforeValidator would, so that every
+			// string holding a NUL gets the same issue whatever else is wrong with it.
+			st.fail(ti, errNUL, nulCtx())
+			return
+		}
 		if n.hasStrConstraints() {
-			if e, ctx := checkStringBytes(n, st.content(t)); e != nil {
+			if e, ctx := checkStringBytes(n, s); e != nil {
 				st.fail(ti, e, ctx)
 			}
 		}
@@ -121,7 +136,9 @@ func (st *state) validate(n *node, ti int32) {
 	case kDict:
 		if t.typ != tObject {
 			st.fail(ti, errDictType, nil)
+			return
 		}
+		st.refuseNUL(ti)
 	case kModel:
 		if t.typ != tObject {
 			st.fail(ti, errModelAttributesType, nil)
@@ -207,6 +224,9 @@ func (st *state) validateModel(n *node, ti int32) {
 	if extras && n.extra == extraForbid {
 		st.forbidExtras(n, ti)
 	}
+	if extras && n.extra == extraAllow {
+		st.allowExtras(n, ti)
+	}
 }
 
 // matchMembers maps each declared property to the value of its last occurrence (Python
@@ -272,6 +292,77 @@ func (st *state) forbidExtras(n *node, ti int32) {
 		st.fail(vals[i], errExtraForbidden, nil)
 		st.pop()
 	}
+}
+
+// allowExtras checks the undeclared members a model keeps (additionalProperties: true), which
+// reach the handler unvalidated.
+func (st *state) allowExtras(n *node, ti int32) {
+	if !st.escapedWithin(ti) {
+		return
+	}
+	keys, vals := st.members(ti)
+	for i, key := range keys {
+		if n.lookup([]byte(key)) >= 0 {
+			continue
+		}
+		st.pushKey(key)
+		st.refuseNULKey(key, vals[i]-1)
+		st.refuseNUL(vals[i])
+		st.pop()
+	}
+}
+
+// refuseNUL reports every NUL inside a value that no schema node looks into (an untyped value,
+// a free-form object, a model's allowed extra member), which the handler would otherwise
+// receive as it came: each string holding one at its own loc, and an object key holding one
+// at the key's loc followed by "[key]", as pydantic locates a dict key's error.
+func (st *state) refuseNUL(ti int32) {
+	if !st.escapedWithin(ti) {
+		return
+	}
+	t := &st.toks[ti]
+	switch t.typ {
+	case tString:
+		if bytes.IndexByte(st.content(t), 0) >= 0 {
+			st.fail(ti, errNUL, nulCtx())
+		}
+	case tArray:
+		for i, c := 0, ti+1; c < t.next; i, c = i+1, st.toks[c].next {
+			st.pushIdx(i)
+			st.refuseNUL(c)
+			st.pop()
+		}
+	case tObject:
+		keys, vals := st.members(ti)
+		for i, key := range keys {
+			st.pushKey(key)
+			st.refuseNULKey(key, vals[i]-1)
+			st.refuseNUL(vals[i])
+			st.pop()
+		}
+	}
+}
+
+// refuseNULKey reports key, whose token (any occurrence: they all hold the same text) is kt,
+// when it holds a NUL; the caller has pushed the key.
+func (st *state) refuseNULKey(key string, kt int32) {
+	if strings.IndexByte(key, 0) < 0 {
+		return
+	}
+	st.pushKey("[key]")
+	st.fail(kt, errNUL, nulCtx())
+	st.pop()
+}
+
+// escapedWithin reports whether the value at ti has an escaped string anywhere (keys
+// included): without one it cannot hold a NUL. A subtree's tokens are contiguous.
+func (st *state) escapedWithin(ti int32) bool {
+	for k := ti; k < st.toks[ti].next; k++ {
+		if st.toks[k].esc {
+			return true
+		}
+	}
+	return false
 }
 
 func checkStringBytes(n *node, s []byte) (*errKind, map[string]any) {

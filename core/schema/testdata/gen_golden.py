@@ -6,13 +6,28 @@ body handling is reproduced below):  python3 gen_golden.py > pydantic_golden.jso
 Cases whose answer depends on the Python version's json module (trailing commas changed
 in 3.13) or where the Go service deliberately differs (NaN/Infinity, integers beyond
 int64, invalid UTF-8) are not listed here; schema_test.go covers them by hand.
+
+The service refuses strings holding NUL (U+0000), which PostgreSQL cannot store; pydantic does
+not, so the request models' strings below carry the BeforeValidator whose answer the service
+gives (Text), and the answers are encoded as FastAPI's jsonable_encoder would (an exception in
+ctx becomes {}). Untyped and free-form values (ValidationError.input, claims) and union
+members keep plain str: there the service's check has no pydantic counterpart to record.
 """
 import json
 import sys
-from typing import Any, Optional, Union
+from typing import Annotated, Any, Optional, Union
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+
+def refuse_nul(v):
+    if isinstance(v, str) and "\x00" in v:
+        raise ValueError("String should not contain NUL characters")
+    return v
+
+
+Text = Annotated[str, BeforeValidator(refuse_nul)]
 
 
 class Strict(BaseModel):
@@ -20,40 +35,40 @@ class Strict(BaseModel):
 
 
 class LoginRequest(Strict):
-    email: str
-    password: str
+    email: Text
+    password: Text
     event_id: Optional[int] = None
-    role: str = "admin"
+    role: Text = "admin"
 
 
 class MFAVerifyRequest(Strict):
-    code: str = Field(min_length=6, max_length=6)
+    code: Text = Field(min_length=6, max_length=6)
 
 
 class OperatorLoginRequest(Strict):
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=256)
-    dev_type: str = Field(pattern=r"^(POS|REPORT|FASTPASS|KIDS|DISPATCH)$")
-    dev_mac: str = Field(min_length=1, max_length=64)
+    email: Text = Field(min_length=3, max_length=254)
+    password: Text = Field(min_length=1, max_length=256)
+    dev_type: Text = Field(pattern=r"^(POS|REPORT|FASTPASS|KIDS|DISPATCH)$")
+    dev_mac: Text = Field(min_length=1, max_length=64)
 
 
 class PasswordResetRequestBody(Strict):
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Text = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class APIKeyRequest(Strict):
     event_id: int
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[str]
+    name: Text = Field(min_length=1, max_length=100)
+    scopes: list[Text]
 
 
 class OfflineTokenRequest(Strict):
     event_id: int
-    device_id: Optional[str] = None
+    device_id: Optional[Text] = None
 
 
 class TokenVerifyRequest(Strict):
-    token: str
+    token: Text
 
 
 class DeviceTokenRequest(Strict):
@@ -177,6 +192,10 @@ BODIES = {
         "{\"\u00e9\u00e9\": x}",
         '{"email":"a","password":"b"} ',
         '\ufeff{"email":"a","password":"b"}',
+        '{"email":"a\\u0000b","password":"pw"}',
+        '{"email":"\\u0000","password":"\\u0000","role":"\\u0000admin"}',
+        '{"email":"a\\u0001\\u001f\\u007f","password":"\\u0000","zz":"\\u0000"}',
+        '{"email":"a","password":"b","event_id":"7\\u0000"}',
     ],
     "MFAVerifyRequest": [
         '{"code":"12345"}',
@@ -186,6 +205,8 @@ BODIES = {
         '{"code":"\U0001F600\U0001F600\U0001F600\U0001F600\U0001F600\U0001F600"}',
         '{"code":""}',
         '{"code":123456}',
+        '{"code":"\\u0000"}',
+        '{"code":"12345\\u0000"}',
     ],
     "OperatorLoginRequest": [
         '{"email":"ab","password":"","dev_type":"pos","dev_mac":""}',
@@ -193,6 +214,7 @@ BODIES = {
         '{"email":"abc","password":"x","dev_type":"POS\\n","dev_mac":"m"}',
         '{"email":"abc","password":"x","dev_type":" POS","dev_mac":"' + "m" * 65 + '"}',
         '{"dev_mac":"m"}',
+        '{"email":"ab\\u0000","password":"x","dev_type":"POS\\u0000","dev_mac":"\\u0000"}',
     ],
     "PasswordResetRequestBody": [
         '{"email":"a@b.c"}',
@@ -204,6 +226,8 @@ BODIES = {
         '{"email":"a\\u200bb@c.d"}',
         '{"email":"a@b"}',
         '{"email":"a@"}',
+        '{"email":"a\\u0000@b.c"}',
+        '{"email":"\\u0000"}',
     ],
     "APIKeyRequest": [
         '{"event_id":1,"name":"n","scopes":["a","b"]}',
@@ -212,11 +236,13 @@ BODIES = {
         '{"event_id":1,"name":"n","scopes":["a",2,null,["x"]]}',
         '{"event_id":"1","name":"","scopes":[]}',
         '{"scopes":null}',
+        '{"event_id":1,"name":"k\\u0000","scopes":["a","\\u0000",3,"b\\u0000c"]}',
     ],
     "OfflineTokenRequest": [
         '{"event_id":1,"device_id":null}',
         '{"event_id":1,"device_id":5}',
         '{"event_id":1,"device_id":"5"}',
+        '{"event_id":1,"device_id":"5\\u0000"}',
     ],
     "TokenVerifyRequest": [
         '{"token":"abc"}',
@@ -225,6 +251,8 @@ BODIES = {
         '{"token":""}',
         '{"token":["abc"]}',
         '{"tokens":"abc"}',
+        '{"token":"abc\\u0000"}',
+        '{"token":"\\u0000","token":"abc"}',
     ],
     "DeviceTokenRequest": [
         '{"operator_id":"12"}',
@@ -252,7 +280,7 @@ BODIES = {
 PARAMS = [
     ("path", "key_id", int, ["5", "abc", " 5 ", "5.0", "5.5", "", "-3", "1_0", "99999999999999999999"]),
     ("path", "device_id", int, ["0", "x1"]),
-    ("path", "token", str, ["abc", ""]),
+    ("path", "token", Text, ["abc", "", "a\x00b"]),
 ]
 
 
@@ -289,6 +317,13 @@ def fastapi_param(where, name, typ, raw):
     return None
 
 
+def fastapi_encode(o):
+    # jsonable_encoder's last resort for an object it has no encoder for: vars(o).
+    if isinstance(o, Exception):
+        return vars(o)
+    raise TypeError(f"cannot encode {o!r}")
+
+
 def main():
     cases = []
     for schema, bodies in BODIES.items():
@@ -299,11 +334,11 @@ def main():
     params = []
     for where, name, typ, raws in PARAMS:
         for raw in raws:
-            params.append({"in": where, "name": name, "type": typ.__name__, "raw": raw,
+            params.append({"in": where, "name": name, "type": "str" if typ is Text else typ.__name__, "raw": raw,
                            "want": fastapi_param(where, name, typ, raw)})
     json.dump({"pydantic": pydantic.VERSION, "python": sys.version.split()[0],
                "bodies": cases, "params": params},
-              sys.stdout, ensure_ascii=False, indent=1, allow_nan=False)
+              sys.stdout, ensure_ascii=False, indent=1, allow_nan=False, default=fastapi_encode)
     sys.stdout.write("\n")
 
 
