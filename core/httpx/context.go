@@ -72,7 +72,9 @@ func Route(ctx context.Context) *RouteInfo {
 }
 
 // Bind reads the body and decodes it into dst after validating it against the route's
-// schema; a violation is a 422 in FastAPI's shape. Callers pre-fill defaults in dst.
+// schema; a violation is a 422 in FastAPI's shape. Callers pre-fill defaults in dst. A body
+// whose Content-Type FastAPI would not read as JSON (text/plain, forms) is a 422 too, so a web
+// page cannot reach a handler with a cross-site request that needs no CORS preflight.
 func Bind(r *http.Request, dst any) error {
 	ri := Route(r.Context())
 	if ri == nil || ri.Body == nil {
@@ -89,7 +91,7 @@ func Bind(r *http.Request, dst any) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Detail: "Could not read request body"}
 	}
-	if issues := ri.Body.Decode(body, dst); issues != nil {
+	if issues := ri.Body.DecodeMedia(r.Header.Get("Content-Type"), body, dst); issues != nil {
 		return &ValidationError{Issues: issues}
 	}
 	return nil

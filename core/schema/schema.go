@@ -10,7 +10,8 @@
 //
 // Body.Decode parses JSON the way Python's json module does (same error messages and
 // character positions), validates it the way pydantic does, and only then fills the
-// caller's struct with encoding/json.
+// caller's struct with encoding/json. Body.DecodeMedia first decides from the Content-Type
+// whether the body is JSON at all, as FastAPI does (JSONMediaType).
 //
 // Hardening beyond pydantic (docs/contract/NOTES.md, "Hardening decisions"): a string holding
 // U+0000, which PostgreSQL cannot store, is refused wherever it would reach the handler (a
