@@ -86,6 +86,11 @@ type JWT struct {
 	RefreshTTL time.Duration `mapstructure:"refresh_ttl"` // default 168h
 	OfflineTTL time.Duration `mapstructure:"offline_ttl"` // default 72h
 	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat, default 5s
+	// RefreshReuseGrace: a refresh token presented again this soon after its rotation gets the
+	// pair it was rotated to, again, instead of ending its session as a theft: a mobile client
+	// that lost the answer to its refresh retries. Default 0s (off); at most 1m, since a thief
+	// replaying within it gets the same pair (docs/operations.md).
+	RefreshReuseGrace time.Duration `mapstructure:"refresh_reuse_grace"`
 	// KeysDir holds asymmetric keys "<kid>.pem" (private) and "<kid>.pub.pem" (verify-only),
 	// published at /.well-known/jwks.json; ActiveKID names the signing key. Empty: HS256 only.
 	KeysDir   string `mapstructure:"keys_dir"`
@@ -182,6 +187,7 @@ var CoreDefaults = Defaults{
 	"jwt.refresh_ttl":           "168h",
 	"jwt.offline_ttl":           "72h",
 	"jwt.leeway":                "5s",
+	"jwt.refresh_reuse_grace":   "0s",
 	"jwt.keys_dir":              "",
 	"jwt.active_kid":            "",
 	"jwt.offline_signing":       "asymmetric",
@@ -334,6 +340,9 @@ func (c Core) validate() []error {
 	}
 	if c.JWT.Leeway < 0 || c.JWT.Leeway > time.Minute {
 		bad("jwt.leeway: must be between 0 and 1m")
+	}
+	if c.JWT.RefreshReuseGrace < 0 || c.JWT.RefreshReuseGrace > time.Minute {
+		bad("jwt.refresh_reuse_grace: must be between 0s (off) and 1m, got %s: within it a replayed refresh token gets the same new pair, so keep it to the seconds a client takes to retry", c.JWT.RefreshReuseGrace)
 	}
 	for _, p := range c.RateLimit.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

@@ -74,3 +74,19 @@ func TestHeaderCapSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshReuseGraceSetting: the grace is off by default and bounded, since a thief replaying
+// within it gets the pair the client got.
+func TestRefreshReuseGraceSetting(t *testing.T) {
+	if c, err := loadCore(t, nil); err != nil || c.JWT.RefreshReuseGrace != 0 {
+		t.Fatalf("default: %v, %v; want 0 (off)", c.JWT.RefreshReuseGrace, err)
+	}
+	if c, err := loadCore(t, map[string]any{"jwt.refresh_reuse_grace": "1m"}); err != nil || c.JWT.RefreshReuseGrace != time.Minute {
+		t.Fatalf("1m: %v, %v", c.JWT.RefreshReuseGrace, err)
+	}
+	for _, bad := range []string{"-1s", "61s", "1h"} {
+		if _, err := loadCore(t, map[string]any{"jwt.refresh_reuse_grace": bad}); err == nil || !strings.Contains(err.Error(), "jwt.refresh_reuse_grace: must be between 0s (off) and 1m") {
+			t.Errorf("refresh_reuse_grace %s: %v", bad, err)
+		}
+	}
+}

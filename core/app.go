@@ -373,9 +373,17 @@ func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKe
 // sessionsChannel carries session revocations to every replica's cache of live sessions.
 const sessionsChannel = "revoked:sessions"
 
-func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core, nb *notbefore.Service, users *store.Users) *sessions.Service {
+func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.Core, nb *notbefore.Service, users *store.Users, s Secrets) (*sessions.Service, error) {
 	alive := NewRevocationCache[struct{}](lc, st, cfg, sessionsChannel)
-	return sessions.New(t, st, sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL, NotBefore: nb, Binding: eventBinding{users}}, alive)
+	sc := sessions.Config{AccessTTL: cfg.JWT.AccessTTL, RefreshTTL: cfg.JWT.RefreshTTL, NotBefore: nb, Binding: eventBinding{users}}
+	if cfg.JWT.RefreshReuseGrace > 0 {
+		sealer, err := seal.New(s.Derive("cashless-auth/sessions/rotated-pair/v1"))
+		if err != nil {
+			return nil, err
+		}
+		sc.ReuseGrace, sc.Sealer = cfg.JWT.RefreshReuseGrace, sealer
+	}
+	return sessions.New(t, st, sc, alive), nil
 }
 
 func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Guards {

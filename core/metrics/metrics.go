@@ -17,6 +17,9 @@ type Metrics struct {
 	TokensIssued *prometheus.CounterVec   // type
 	DepErrors    *prometheus.CounterVec   // dependency
 	Lockouts     *prometheus.CounterVec   // lane
+	// RefreshReuses counts refresh tokens presented again after their rotation (outside
+	// jwt.refresh_reuse_grace), each of which revoked its session: theft, or a broken client.
+	RefreshReuses prometheus.Counter
 }
 
 // New registers the collectors, plus Go runtime and process collectors.
@@ -49,7 +52,19 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.Requests, m.Latency, m.Logins, m.RateLimited, m.TokensIssued, m.DepErrors, m.Lockouts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Without labels it is exported at 0 from the first scrape, so increase() sees the first one.
+	m.RefreshReuses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cashless_auth_refresh_reuse_total", Help: "Refresh tokens presented again after their rotation; each revoked its session.",
+	})
+	reg.MustRegister(m.RefreshReuses)
 	return m
+}
+
+// RefreshReuse counts one refresh-token reuse detection.
+func (m *Metrics) RefreshReuse() {
+	if m != nil {
+		m.RefreshReuses.Inc()
+	}
 }
 
 // Login counts one login attempt of lane with outcome.

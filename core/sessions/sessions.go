@@ -4,11 +4,13 @@ package sessions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cashlessmedia/cashless-auth/core/revocation"
+	"github.com/cashlessmedia/cashless-auth/core/seal"
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/tokens"
 )
@@ -44,6 +46,12 @@ type Config struct {
 	NotBefore NotBefore
 	// Binding re-checks at each refresh what the tokens carry; nil checks nothing.
 	Binding Binding
+	// ReuseGrace is how long after a rotation the refresh token it spent still gets the pair it
+	// was rotated to, instead of revoking the session (config jwt.refresh_reuse_grace); 0: never.
+	ReuseGrace time.Duration
+	// Sealer seals those pairs in the state store, with a key of their own; required with
+	// ReuseGrace.
+	Sealer *seal.Sealer
 }
 
 // Binding tells whether a session's principal still matches its account, at each refresh.
@@ -74,10 +82,22 @@ type Service struct {
 
 // New builds a Service. alive may be nil (no caching).
 func New(tok *tokens.Service, st state.Store, cfg Config, alive *revocation.Cache[struct{}]) *Service {
+	if cfg.ReuseGrace > 0 && cfg.Sealer == nil {
+		panic("sessions: Config.ReuseGrace needs Config.Sealer")
+	}
 	return &Service{tok: tok, st: st, cfg: cfg, alive: alive}
 }
 
 func sessionKey(sid string) string { return "sess:" + sid }
+
+// rotatedKey holds, for ReuseGrace, the sealed pair whose refresh token is next and the token
+// it replaced. It is named by the successor, so that contenders rotating the same token each
+// write their own, and the one whose swap won is the one a retry finds.
+func rotatedKey(sid, next string) string { return "sess:" + sid + ":rotated:" + next }
+
+// sealPurpose binds a sealed pair to its use and its key (core/seal): moved under another
+// key, it does not open.
+func sealPurpose(key string) string { return "sessions/rotated-pair:" + key }
 
 func subjectKey(role, sub string) string { return "subj:" + role + ":" + sub }
 
@@ -98,7 +118,9 @@ func (s *Service) Start(ctx context.Context, p Principal) (Pair, error) {
 }
 
 // Refresh rotates: the presented refresh token is spent and a new pair returned. Presenting a
-// spent token again is treated as theft and revokes the whole session.
+// spent token again is treated as theft and revokes the whole session, except within
+// Config.ReuseGrace of its rotation while its successor is still current: then it gets the
+// same successor pair again.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error) {
 	c, err := s.tok.Verify(refreshToken, tokens.TypeRefresh)
 	if err != nil {
@@ -128,7 +150,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		return Pair{}, ErrRevoked
 	}
 	if current != c.ID {
-		return Pair{}, s.theft(ctx, c)
+		return s.reused(ctx, c, current)
 	}
 	p := Principal{Subject: c.Subject, Role: c.Role, EventID: c.EventID, MFAVerifiedAt: c.MFAVerifiedAt}
 	if s.cfg.Binding != nil {
@@ -145,15 +167,77 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 	if err != nil {
 		return Pair{}, err
 	}
+	if s.cfg.ReuseGrace > 0 {
+		// Before the swap: a retry that finds the successor current must find its pair too.
+		if err := s.remember(ctx, c, next, pair); err != nil {
+			return Pair{}, err
+		}
+	}
 	swapped, err := s.st.CompareAndSwap(ctx, key, c.ID, next, s.cfg.RefreshTTL)
 	if err != nil {
 		return Pair{}, fmt.Errorf("sessions: rotate: %w", err)
 	}
 	if !swapped {
-		// Another request spent this token between our read and our swap: same as reuse.
-		return Pair{}, s.theft(ctx, c)
+		// Another request spent this token between our read and our swap: same as reuse,
+		// which within the grace is the client's own retry racing its first try.
+		if s.cfg.ReuseGrace == 0 {
+			return Pair{}, s.theft(ctx, c)
+		}
+		current, _, err := s.st.Get(ctx, key)
+		if err != nil {
+			return Pair{}, fmt.Errorf("sessions: load session: %w", err)
+		}
+		return s.reused(ctx, c, current)
 	}
 	return pair, nil
+}
+
+// rotation is what rotatedKey holds, sealed.
+type rotation struct {
+	From string `json:"from"` // jti of the refresh token that was spent
+	Pair Pair   `json:"pair"` // what it was rotated to
+}
+
+// remember keeps the pair c is being rotated to, for a retry of c within the grace. The
+// tokens are sealed: a copy of the state store alone must not hand out live sessions.
+func (s *Service) remember(ctx context.Context, c *tokens.Claims, next string, pair Pair) error {
+	plain, err := json.Marshal(rotation{From: c.ID, Pair: pair})
+	if err != nil {
+		return fmt.Errorf("sessions: encode rotation: %w", err)
+	}
+	key := rotatedKey(c.Session, next)
+	sealed, err := s.cfg.Sealer.Seal(sealPurpose(key), string(plain))
+	if err != nil {
+		return fmt.Errorf("sessions: seal rotation: %w", err)
+	}
+	if err := s.st.Set(ctx, key, sealed, s.cfg.ReuseGrace); err != nil {
+		return fmt.Errorf("sessions: store rotation: %w", err)
+	}
+	return nil
+}
+
+// reused answers a refresh token that is no longer its session's current one (current, ""
+// when the session is gone). Within the grace, the token the current one replaced gets the
+// current one's pair again: the client lost the answer, not the token. An older token, one
+// whose successor was itself rotated, or any token after the grace, is theft.
+func (s *Service) reused(ctx context.Context, c *tokens.Claims, current string) (Pair, error) {
+	if s.cfg.ReuseGrace > 0 && current != "" {
+		key := rotatedKey(c.Session, current)
+		sealed, ok, err := s.st.Get(ctx, key)
+		if err != nil {
+			return Pair{}, fmt.Errorf("sessions: load rotation: %w", err)
+		}
+		if ok {
+			// A value that does not open (another key, tampered) grants nothing: theft below.
+			if plain, err := s.cfg.Sealer.Open(sealPurpose(key), sealed); err == nil {
+				var r rotation
+				if json.Unmarshal([]byte(plain), &r) == nil && r.From == c.ID {
+					return r.Pair, nil
+				}
+			}
+		}
+	}
+	return Pair{}, s.theft(ctx, c)
 }
 
 // Logout revokes the session of refreshToken, which must belong to the bearer.

@@ -11,6 +11,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/auth"
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/router"
 	"github.com/cashlessmedia/cashless-auth/core/sessions"
 	"github.com/cashlessmedia/cashless-auth/core/store"
@@ -27,6 +28,7 @@ type Params struct {
 	Users     *store.Users
 	Verifiers []verify.Verifier `group:"token_verifiers"`
 	Audit     *audit.Log
+	Metrics   *metrics.Metrics
 }
 
 type handlers struct{ Params }
@@ -65,6 +67,7 @@ func (h handlers) refresh(w http.ResponseWriter, r *http.Request) error {
 			ev.Actor = re.Role + ":" + re.Subject
 		}
 		h.Audit.Record(r.Context(), ev)
+		h.Metrics.RefreshReuse()
 		return httpx.Unauthorized("Refresh token reuse detected; session revoked")
 	case isTokenError(err):
 		return httpx.Unauthorized(msgBadRefresh)
