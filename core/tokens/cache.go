@@ -35,14 +35,15 @@ func (v *verified) shard(token string) *vshard {
 	return &v.shards[maphash.String(v.seed, token)%uint64(len(v.shards))]
 }
 
-// get returns the cached claims of token unless they expired by now (unix seconds, leeway
-// already added by the caller).
-func (v *verified) get(token string, now int64) *Claims {
+// get returns the cached claims of token while parse would accept their times (late and early:
+// Service.window). Before its iat or nbf a token is refused too: it was accepted once, but the
+// clock may have stepped back since.
+func (v *verified) get(token string, late, early int64) *Claims {
 	sh := v.shard(token)
 	sh.mu.RLock()
 	c := sh.m[token]
 	sh.mu.RUnlock()
-	if c == nil || now > c.ExpiresAt {
+	if c == nil || late >= c.ExpiresAt || early < c.validFrom {
 		return nil
 	}
 	return c

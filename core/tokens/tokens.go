@@ -45,10 +45,23 @@ type Claims struct {
 	// Session names the login session (refresh family) an access or refresh token belongs
 	// to, or that asked for an offline token, so revoking the session revokes them all.
 	Session string `json:"sid,omitempty"`
+	// NotBefore is never set by Issue; another holder of the key may post-date a token, and
+	// RFC 7519 §4.1.5 makes it unusable before then.
+	NotBefore int64 `json:"nbf,omitempty"`
 
 	raw   []byte // JSON of these claims, kept with verified tokens
 	hs256 bool   // signed with the HS256 secret: accepted only while Service.hs256Allowed
+	// validFrom is the later of iat and nbf, so the cache of verified tokens refuses a token
+	// before it exactly as parse does, should the clock step back.
+	validFrom int64
 }
+
+// maxNumericDate (9999-12-31T23:59:59Z) bounds the time claims: time.Unix wraps larger second
+// counts into the distant past, which would turn an nbf of 2^63-1 into one long gone.
+const maxNumericDate = 253402300799
+
+// errDateRange is a time claim beyond maxNumericDate.
+var errDateRange = errors.New("tokens: time claim out of range")
 
 // JSON returns the claims as JSON. Claims returned by Verify are shared between requests and
 // must not be modified.
@@ -69,8 +82,22 @@ func (c *Claims) GetIssuedAt() (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.Unix(c.IssuedAt, 0)), nil
 }
 
-// GetNotBefore implements jwt.Claims; the platform does not use nbf.
-func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+// GetNotBefore implements jwt.Claims.
+func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) {
+	if c.NotBefore == 0 {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.Unix(c.NotBefore, 0)), nil
+}
+
+// Validate implements jwt.ClaimsValidator: it refuses the time claims the getters above cannot
+// represent.
+func (c *Claims) Validate() error {
+	if c.ExpiresAt > maxNumericDate || c.IssuedAt > maxNumericDate || c.NotBefore > maxNumericDate {
+		return errDateRange
+	}
+	return nil
+}
 
 // GetIssuer implements jwt.Claims.
 func (c *Claims) GetIssuer() (string, error) { return c.Issuer, nil }
@@ -115,6 +142,8 @@ type Service struct {
 	offline *Key
 	jwks    []byte
 	cache   *verified
+	// leewaySec is the leeway in whole seconds, -1 when it has a fraction.
+	leewaySec int64
 }
 
 // New builds a Service. The HS256 secret, when given, must be at least 32 bytes; the offline
@@ -133,7 +162,10 @@ func New(cfg Config) (*Service, error) {
 		derived = &k
 		keys = append(append([]Key(nil), cfg.Keys...), k)
 	}
-	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(keys), cache: newVerified()}
+	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(keys), cache: newVerified(), leewaySec: -1}
+	if cfg.Leeway%time.Second == 0 {
+		s.leewaySec = int64(cfg.Leeway / time.Second)
+	}
 	algs := map[string]bool{}
 	if len(cfg.Secret) > 0 {
 		algs[jwt.SigningMethodHS256.Alg()] = true
@@ -217,10 +249,11 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (string, Claims, error) {
 	return tok, c, nil
 }
 
-// Verify checks signature, algorithm, issuer, audience and expiry, and that the type is one
-// of types (any type when none is given).
+// Verify checks signature, algorithm, issuer, audience, expiry, issue and not-before times and
+// the header's crit, and that the type is one of types (any type when none is given).
 func (s *Service) Verify(token string, types ...string) (*Claims, error) {
-	if c := s.cache.get(token, s.now().Add(-s.cfg.Leeway).Unix()); c != nil {
+	late, early := s.window()
+	if c := s.cache.get(token, late, early); c != nil {
 		if c.hs256 && !s.hs256Allowed(c.Type) {
 			return nil, ErrInvalid
 		}
@@ -240,7 +273,18 @@ func (s *Service) Verify(token string, types ...string) (*Claims, error) {
 	return c, nil
 }
 
-// parse does the full check: signature, algorithm, issuer, audience, expiry.
+// window is now minus and plus the leeway, in unix seconds rounded down: for whole-second
+// claims, the bounds that decide as parse's comparisons do.
+func (s *Service) window() (late, early int64) {
+	now := s.now()
+	if s.leewaySec >= 0 {
+		u := now.Unix()
+		return u - s.leewaySec, u + s.leewaySec
+	}
+	return now.Add(-s.cfg.Leeway).Unix(), now.Add(s.cfg.Leeway).Unix()
+}
+
+// parse does the full check: signature, algorithm, header, issuer, audience, times.
 func (s *Service) parse(token string) (*Claims, error) {
 	var c Claims
 	t, err := s.parser.ParseWithClaims(token, &c, s.key)
@@ -254,6 +298,7 @@ func (s *Service) parse(token string) (*Claims, error) {
 		return nil, ErrInvalid
 	}
 	c.hs256 = t.Method == jwt.SigningMethodHS256
+	c.validFrom = max(c.IssuedAt, c.NotBefore)
 	return &c, nil
 }
 
@@ -261,14 +306,22 @@ func (s *Service) parse(token string) (*Claims, error) {
 // key's algorithm (and type, for a key limited to one); no kid means HS256 with the secret,
 // where hs256Allowed permits it. An RS256 public key can therefore never be used as an HMAC
 // secret (the classic algorithm-confusion attack). The claims are decoded when this runs.
+//
+// It also refuses any crit header: we implement no JWS extension, and RFC 7515 §4.1.11 makes a
+// listed extension the recipient does not understand, an empty list and a malformed one all a
+// refusal. A kid that is present but not a non-empty string is malformed, never "no kid".
 func (s *Service) key(t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		return nil, ErrInvalid
+	}
 	typ := ""
 	if c, ok := t.Claims.(*Claims); ok {
 		typ = c.Type
 	}
-	if kid, ok := t.Header["kid"].(string); ok && kid != "" {
+	if v, ok := t.Header["kid"]; ok {
+		kid, _ := v.(string)
 		k, found := s.byKID[kid]
-		if !found || t.Method.Alg() != k.Method.Alg() || (k.OnlyType != "" && typ != k.OnlyType) {
+		if kid == "" || !found || t.Method.Alg() != k.Method.Alg() || (k.OnlyType != "" && typ != k.OnlyType) {
 			return nil, ErrInvalid
 		}
 		return k.Public, nil
