@@ -234,3 +234,101 @@ func TestHostileHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimNamesInAnotherCase: claim names are case-sensitive (RFC 7519 §4), but encoding/json
+// folds case, so "Sub" was read as a second subject and "EXP" as a second expiry, where other
+// JWT libraries see an unknown claim. A token naming one of our claims in another case is
+// refused; of duplicate exact names the last wins.
+func TestClaimNamesInAnotherCase(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newHS(t)
+	s.SetClock(func() time.Time { return now })
+	base := `"type":"access","jti":"j","iss":"iss","aud":"aud","iat":1800000000`
+	for _, tc := range []struct {
+		claims string
+		sub    string // "" when refused
+	}{
+		{`{"sub":"1",` + base + `,"exp":1800003600,"Sub":"2"}`, ""},
+		{`{"SUB":"2","sub":"1",` + base + `,"exp":1800003600}`, ""},
+		{`{"\u0053ub":"2","sub":"1",` + base + `,"exp":1800003600}`, ""},
+		{`{"ſub":"2","sub":"1",` + base + `,"exp":1800003600}`, ""}, // U+017F folds to s
+		{`{"sub":"1",` + base + `,"exp":1800003600,"subject":"2","SUBS":"3"}`, "1"},
+		{`{"\u0073ub":"1",` + base + `,"exp":1800003600}`, "1"},
+		{`{"sub":"2","sub":"1",` + base + `,"exp":1800003600}`, "1"},
+		{`{"Sub":"1",` + base + `,"exp":1800003600}`, ""},
+		{`{"sub":"1",` + base + `,"exp":1700000000,"EXP":1800003600}`, ""},
+		{`{"sub":"1",` + base + `,"Exp":1800003600}`, ""},
+		{`{"sub":"1",` + base + `,"exp":1800003600,"nbf":1800003000,"NBF":0}`, ""},
+		{`{"sub":"1",` + base + `,"exp":1800003600,"Iss":"other"}`, ""},
+		{`{"sub":"1",` + base + `,"exp":1800003600,"x":{"Sub":"2"},"y":["Sub"]}`, "1"},
+		{`{"sub":"\u0031",` + base + `,"exp":1800003600}`, "1"},
+		{`{"sub":"1",` + base + `,"exp":1800003600.0}`, ""},
+		{`{"sub":"1",` + base + `,"exp":18000036e2}`, ""},
+	} {
+		c, err := s.Verify(forge(t, hsHeader, tc.claims, hsWith(secret)))
+		switch {
+		case tc.sub == "" && err == nil:
+			t.Errorf("%s accepted as subject %q", tc.claims, c.Subject)
+		case tc.sub != "" && err != nil:
+			t.Errorf("%s refused: %v", tc.claims, err)
+		case tc.sub != "" && c.Subject != tc.sub:
+			t.Errorf("%s read as subject %q, want %q", tc.claims, c.Subject, tc.sub)
+		}
+	}
+}
+
+// TestOneSpellingPerToken: a valid token has no second spelling. The base64 decoder skipped
+// line breaks in the signature, which the signature does not cover, and ignored the unused low
+// bits of its last character (found by FuzzVerifyMutated).
+func TestOneSpellingPerToken(t *testing.T) {
+	s := newHS(t)
+	tok, _, err := s.Issue(Claims{Subject: "1", Type: TypeAccess}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	var variants []string
+	for _, ch := range alphabet {
+		if v := tok[:len(tok)-1] + string(ch); v != tok {
+			variants = append(variants, v)
+		}
+	}
+	for _, ins := range []string{"\n", "\r", "\r\n", " ", "="} {
+		variants = append(variants, tok[:len(tok)-5]+ins+tok[len(tok)-5:], tok+ins)
+	}
+	for _, v := range variants {
+		if _, err := s.Verify(v); err == nil {
+			t.Errorf("second spelling accepted: %q", v[len(v)-8:])
+		}
+	}
+}
+
+// TestClaimNamesListed: foldedClaimName guards every claim Claims reads.
+func TestClaimNamesListed(t *testing.T) {
+	tagged := taggedNames()
+	if len(tagged) != len(claimNames) {
+		t.Fatalf("Claims reads %v, claimNames lists %v", tagged, claimNames)
+	}
+	for i, name := range tagged {
+		if claimNames[i] != name {
+			t.Fatalf("Claims reads %v, claimNames lists %v", tagged, claimNames)
+		}
+	}
+}
+
+// TestIsClaimName: the fast exact match agrees with claimNames.
+func TestIsClaimName(t *testing.T) {
+	for _, name := range claimNames {
+		if !isClaimName([]byte(name)) {
+			t.Errorf("isClaimName(%q) is false", name)
+		}
+	}
+	for _, name := range []string{"", "Sub", "subs", "kid", "x"} {
+		if isClaimName([]byte(name)) {
+			t.Errorf("isClaimName(%q) is true", name)
+		}
+	}
+}

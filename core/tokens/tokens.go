@@ -3,11 +3,13 @@
 package tokens
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -70,6 +72,132 @@ func (c *Claims) JSON() ([]byte, error) {
 		return c.raw, nil
 	}
 	return json.Marshal(c)
+}
+
+// claimsFolded says whether a token's claims name one of ours in another case ("Sub", "EXP").
+// Claim names are case-sensitive (RFC 7519 §4), but encoding/json matches a field's name in any
+// case, so {"sub":"1","Sub":"2"} read as subject 2 here and as subject 1 in other JWT
+// libraries, and {"exp":<past>,"EXP":<future>} as unexpired. Of duplicate exact names the last
+// wins, as RFC 7519 allows and other JSON readers do. The claims segment is decoded again rather
+// than inside an UnmarshalJSON, where encoding/json would scan it three more times; the parser
+// has checked it is base64url and a JSON object.
+func claimsFolded(token string) bool {
+	_, rest, _ := strings.Cut(token, ".")
+	seg, _, _ := strings.Cut(rest, ".")
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	return err != nil || foldedClaimName(b)
+}
+
+// claimNames are the names Claims reads.
+var claimNames = [...]string{"sub", "type", "role", "jti", "iat", "exp", "iss", "aud", "event_id",
+	"device_id", "mfa_verified_at", "operator_id", "sid", "nbf"}
+
+// foldedClaimName says whether the JSON object b, already known valid, has a member name equal
+// to one of claimNames under encoding/json's case folding (bytes.EqualFold) but not exactly.
+// It walks the top level only, without allocating unless a name has escapes.
+func foldedClaimName(b []byte) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return false // "}" of an empty object, or the end
+		}
+		end, escaped := stringEnd(b, i)
+		name := b[i+1 : end-1]
+		if escaped {
+			var s string
+			if json.Unmarshal(b[i:end], &s) != nil {
+				return true
+			}
+			name = []byte(s)
+		}
+		if !isClaimName(name) {
+			for _, want := range claimNames {
+				if bytes.EqualFold(name, []byte(want)) {
+					return true
+				}
+			}
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the ':'
+		i = valueEnd(b, i)
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i++
+	}
+}
+
+// isClaimName is the exact match of claimNames, without the folding loop (most names are ours).
+func isClaimName(name []byte) bool {
+	switch string(name) {
+	case "sub", "type", "role", "jti", "iat", "exp", "iss", "aud", "event_id", "device_id",
+		"mfa_verified_at", "operator_id", "sid", "nbf":
+		return true
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] == '"' and whether it has
+// escapes.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			return i + 1, escaped
+		}
+	}
+	return len(b), escaped
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i, _ = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -207,6 +335,9 @@ func New(cfg Config) (*Service, error) {
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		// A signature's last character carries unused bits (2 of 6 for HS256); lax decoding
+		// ignores them, giving every token three more spellings. See compactJWS.
+		jwt.WithStrictDecoding(),
 		jwt.WithTimeFunc(func() time.Time { return s.now() }),
 	)
 	return s, nil
@@ -286,6 +417,9 @@ func (s *Service) window() (late, early int64) {
 
 // parse does the full check: signature, algorithm, header, issuer, audience, times.
 func (s *Service) parse(token string) (*Claims, error) {
+	if !compactJWS(token) {
+		return nil, ErrInvalid
+	}
 	var c Claims
 	t, err := s.parser.ParseWithClaims(token, &c, s.key)
 	if err != nil {
@@ -294,12 +428,26 @@ func (s *Service) parse(token string) (*Claims, error) {
 		}
 		return nil, ErrInvalid
 	}
-	if c.Subject == "" || c.ID == "" || c.Type == "" {
+	if c.Subject == "" || c.ID == "" || c.Type == "" || claimsFolded(token) {
 		return nil, ErrInvalid
 	}
 	c.hs256 = t.Method == jwt.SigningMethodHS256
 	c.validFrom = max(c.IssuedAt, c.NotBefore)
 	return &c, nil
+}
+
+// compactJWS says whether token holds only what a compact JWS can: base64url and dots. The
+// base64 decoder skips CR and LF, so a line break in the signature, which the signature does
+// not cover, would otherwise give a valid token a second spelling: anything keyed by a
+// token's text (the cache of verified tokens, a gateway's, a deny-list) would miss it.
+func compactJWS(token string) bool {
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // key pins the algorithm to the key: a kid selects a keyring key and the token must use that
