@@ -37,7 +37,7 @@ func (r *Consumers) ByID(ctx context.Context, id int64) (Consumer, error) {
 	c, err := scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+consumerColumns+` FROM consumers WHERE id = ?`), id))
 	if err != nil {
-		return Consumer{}, mapErr("consumers.by_id", err)
+		return Consumer{}, r.db.mapErr(ctx, "consumers.by_id", err)
 	}
 	return c, nil
 }
@@ -83,14 +83,14 @@ func (r *Consumers) upsert(ctx context.Context, op, update string, updateArgs []
 		if err == nil {
 			return c, false, nil
 		}
-		if err = mapErr(op, err); !errors.Is(err, ErrNotFound) {
+		if err = r.db.mapErr(ctx, op, err); !errors.Is(err, ErrNotFound) {
 			return Consumer{}, false, err
 		}
 		c, err = scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(insert), insertArgs...))
 		if err == nil {
 			return c, true, nil
 		}
-		if err = mapErr(op, err); !errors.Is(err, ErrNotFound) {
+		if err = r.db.mapErr(ctx, op, err); !errors.Is(err, ErrNotFound) {
 			return Consumer{}, false, err
 		}
 	}

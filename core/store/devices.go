@@ -46,7 +46,7 @@ func (r *Devices) Create(ctx context.Context, nd NewDevice) (int64, error) {
 		`INSERT INTO devices (event_id, mac, name, operator_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`),
 		nd.EventID, nd.MAC, nd.Name, nd.OperatorID, r.db.now()).Scan(&id)
 	if err != nil {
-		return 0, mapErr("devices.create", err)
+		return 0, r.db.mapErr(ctx, "devices.create", err)
 	}
 	return id, nil
 }
@@ -56,7 +56,7 @@ func (r *Devices) ByID(ctx context.Context, id int64) (Device, error) {
 	d, err := scanDevice(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+deviceColumns+` FROM devices WHERE id = ?`), id))
 	if err != nil {
-		return Device{}, mapErr("devices.by_id", err)
+		return Device{}, r.db.mapErr(ctx, "devices.by_id", err)
 	}
 	return d, nil
 }
@@ -66,7 +66,7 @@ func (r *Devices) ByEventAndMAC(ctx context.Context, eventID int64, mac string) 
 	d, err := scanDevice(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+deviceColumns+` FROM devices WHERE event_id = ? AND mac = ?`), eventID, mac))
 	if err != nil {
-		return Device{}, mapErr("devices.by_event_and_mac", err)
+		return Device{}, r.db.mapErr(ctx, "devices.by_event_and_mac", err)
 	}
 	return d, nil
 }
@@ -84,14 +84,14 @@ func (r *Devices) Archive(ctx context.Context, id int64) error {
 func (r *Devices) exec(ctx context.Context, op, query string, args ...any) error {
 	res, err := r.db.X.ExecContext(ctx, r.db.rebind(query), args...)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	ok, err := affectedOne(res)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	if !ok {
-		return mapErr(op, errNoRows)
+		return r.db.mapErr(ctx, op, errNoRows)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@
 // # Errors
 //
 // Unique violations on either driver are ErrConflict, a missing row is ErrNotFound and a foreign
-// key naming a missing row is ErrReference; test with errors.Is. Error texts name the operation,
+// key naming a missing row is ErrReference; test with errors.Is. A failure of the database
+// itself (unreachable, too slow, unable to serve) wraps an *outage.Error and is told to
+// DB.OnOutage, once, so callers neither classify nor count. Error texts name the operation,
 // never the values involved, so hashes, sealed secrets and e-mail addresses stay out of logs.
 package store

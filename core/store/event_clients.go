@@ -77,7 +77,7 @@ func (r *EventClients) Create(ctx context.Context, n NewEventClient) (EventClien
 		 VALUES (?, ?, ?, ?, ?, ?) RETURNING `+eventClientColumns),
 		n.EventID, n.Name, n.Prefix, n.Hash, string(enc), r.db.now()))
 	if err != nil {
-		return EventClient{}, mapErr(op, err)
+		return EventClient{}, r.db.mapErr(ctx, op, err)
 	}
 	return c, nil
 }
@@ -87,7 +87,7 @@ func (r *EventClients) ByHash(ctx context.Context, hash string) (EventClient, er
 	c, err := scanEventClient(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+eventClientColumns+` FROM event_clients WHERE key_hash = ? AND revoked_at IS NULL`), hash))
 	if err != nil {
-		return EventClient{}, mapErr("event_clients.by_hash", err)
+		return EventClient{}, r.db.mapErr(ctx, "event_clients.by_hash", err)
 	}
 	return c, nil
 }
@@ -97,7 +97,7 @@ func (r *EventClients) ByID(ctx context.Context, id int64) (EventClient, error) 
 	c, err := scanEventClient(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+eventClientColumns+` FROM event_clients WHERE id = ?`), id))
 	if err != nil {
-		return EventClient{}, mapErr("event_clients.by_id", err)
+		return EventClient{}, r.db.mapErr(ctx, "event_clients.by_id", err)
 	}
 	return c, nil
 }
@@ -110,11 +110,11 @@ func (r *EventClients) Revoke(ctx context.Context, id int64) (bool, error) {
 		`UPDATE event_clients SET key_hash = NULL, revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
 		r.db.now(), id)
 	if err != nil {
-		return false, mapErr(op, err)
+		return false, r.db.mapErr(ctx, op, err)
 	}
 	revoked, err := affectedOne(res)
 	if err != nil {
-		return false, mapErr(op, err)
+		return false, r.db.mapErr(ctx, op, err)
 	}
 	if revoked {
 		return true, nil

@@ -25,7 +25,7 @@ func (r *Events) Create(ctx context.Context, name string) (int64, error) {
 		`INSERT INTO events (name, created_at) VALUES (?, ?) RETURNING id`),
 		name, r.db.now()).Scan(&id)
 	if err != nil {
-		return 0, mapErr("events.create", err)
+		return 0, r.db.mapErr(ctx, "events.create", err)
 	}
 	return id, nil
 }
@@ -37,7 +37,7 @@ func (r *Events) Get(ctx context.Context, id int64) (Event, error) {
 		`SELECT id, name, created_at FROM events WHERE id = ?`), id).
 		Scan(&e.ID, &e.Name, timeCol{&e.CreatedAt})
 	if err != nil {
-		return Event{}, mapErr("events.get", err)
+		return Event{}, r.db.mapErr(ctx, "events.get", err)
 	}
 	return e, nil
 }
@@ -48,7 +48,7 @@ func (r *Events) Exists(ctx context.Context, id int64) (bool, error) {
 	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)`), id).Scan(&ok)
 	if err != nil {
-		return false, mapErr("events.exists", err)
+		return false, r.db.mapErr(ctx, "events.exists", err)
 	}
 	return ok, nil
 }

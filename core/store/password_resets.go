@@ -19,7 +19,7 @@ func (r *PasswordResets) Create(ctx context.Context, userID int64, tokenHash str
 		`INSERT INTO password_resets (user_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
 		userID, tokenHash, dbTime(expiresAt), r.db.now()).Scan(&id)
 	if err != nil {
-		return 0, mapErr("password_resets.create", err)
+		return 0, r.db.mapErr(ctx, "password_resets.create", err)
 	}
 	return id, nil
 }
@@ -35,7 +35,7 @@ func (r *PasswordResets) Consume(ctx context.Context, tokenHash string, now time
 		 WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`),
 		now, tokenHash, now).Scan(&userID)
 	if err != nil {
-		return 0, mapErr("password_resets.consume", err)
+		return 0, r.db.mapErr(ctx, "password_resets.consume", err)
 	}
 	return userID, nil
 }
@@ -47,7 +47,7 @@ func (r *PasswordResets) CountSince(ctx context.Context, userID int64, since tim
 		`SELECT count(*) FROM password_resets WHERE user_id = ? AND created_at >= ?`),
 		userID, dbTime(since)).Scan(&n)
 	if err != nil {
-		return 0, mapErr("password_resets.count_since", err)
+		return 0, r.db.mapErr(ctx, "password_resets.count_since", err)
 	}
 	return n, nil
 }
@@ -55,5 +55,5 @@ func (r *PasswordResets) CountSince(ctx context.Context, userID int64, since tim
 // DeleteForUser removes all of the user's reset tokens, used or not.
 func (r *PasswordResets) DeleteForUser(ctx context.Context, userID int64) error {
 	_, err := r.db.X.ExecContext(ctx, r.db.rebind(`DELETE FROM password_resets WHERE user_id = ?`), userID)
-	return mapErr("password_resets.delete_for_user", err)
+	return r.db.mapErr(ctx, "password_resets.delete_for_user", err)
 }

@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +23,8 @@ import (
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cashlessmedia/cashless-auth/core/outage"
 )
 
 // ErrNotFound reports that no row matched.
@@ -63,6 +68,11 @@ type DB struct {
 	// OnMigration is told about each applied migration (the service logs it through zap);
 	// nil keeps the store silent, as tests and CLI commands want.
 	OnMigration func(version int64, d time.Duration)
+
+	// OnOutage is told about each call that failed because the database could not serve it
+	// (see unavailable; the service counts them as cashless_auth_dependency_errors_total);
+	// nil counts nothing.
+	OnOutage func()
 }
 
 // Open connects to the database named by url, creating the embedded SQLite file when needed, and
@@ -132,7 +142,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(sqliteMaxOpenConns)
 	// "sqlite3" only selects sqlx's bind style (?); the database/sql driver is modernc's "sqlite".
 	db := &DB{X: sqlx.NewDb(sqlDB, "sqlite3"), Dialect: DialectSQLite}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.X.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: open SQLite file %q: %w", path, err)
 	}
@@ -158,7 +168,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	// Recycle connections so a failover or DNS change is picked up eventually.
 	sqlDB.SetConnMaxLifetime(time.Hour)
 	db := &DB{X: sqlx.NewDb(sqlDB, "postgres"), Dialect: DialectPostgres}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.X.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", RedactURL(dsn), err)
 	}
@@ -224,9 +234,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers; a failure is an outage like any other call's.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.X.PingContext(ctx)
+	return db.mapErr(ctx, "ping", db.X.PingContext(ctx))
 }
 
 // Close closes every pooled connection.
@@ -284,7 +294,9 @@ func dbTime(t time.Time) time.Time {
 
 // mapErr translates driver errors into the package's sentinel errors and prefixes op.
 // The driver's message is kept for other errors; neither driver puts row values in it.
-func mapErr(op string, err error) error {
+// Every repository call that fails ends here, which makes it the one place where a failure of
+// the database itself is marked (outage.Error, so the HTTP layer answers 503) and counted.
+func (db *DB) mapErr(ctx context.Context, op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -294,9 +306,47 @@ func mapErr(op string, err error) error {
 		return fmt.Errorf("store: %s: %w", op, ErrConflict)
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("store: %s: %w", op, ErrReference)
+	case unavailable(ctx, err):
+		if db.OnOutage != nil {
+			db.OnOutage()
+		}
+		return fmt.Errorf("store: %s: %w", op, &outage.Error{Dependency: outage.Database, Err: err})
 	default:
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
+}
+
+// unavailable reports whether err means that the database could not serve the call:
+// unreachable (refused, reset or closed connections), too slow (one of the service's deadlines
+// passed, SQLite's busy timeout ran out behind another writer) or unable (PostgreSQL out of
+// connections, shutting down, failing I/O; an SQLite file unreadable, full or corrupt). SQL the
+// database refused (a bug, answered 500) and a caller that gave up are not outages.
+func unavailable(ctx context.Context, err error) bool {
+	if outage.CallerGone(ctx, err) {
+		return false
+	}
+	if pe := pq.As(err); pe != nil {
+		switch pe.Code.Class() {
+		case pqerror.ClassConnectionException, pqerror.ClassInsufficientResources,
+			pqerror.ClassOperatorIntervention, pqerror.ClassSystemError, pqerror.ClassInternalError:
+			return true
+		}
+		return false
+	}
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch se.Code() & 0xff { // extended codes carry the primary one in their low byte
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+			sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+		return false
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true // refused, reset, i/o timeout, DNS
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func isUniqueViolation(err error) bool {

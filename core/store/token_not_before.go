@@ -29,7 +29,7 @@ func (r *TokenNotBefore) Get(ctx context.Context, kind string, id int64) (int64,
 		return 0, nil
 	}
 	if err != nil {
-		return 0, mapErr("token_not_before.get", err)
+		return 0, r.db.mapErr(ctx, "token_not_before.get", err)
 	}
 	return t, nil
 }
@@ -47,7 +47,7 @@ func (r *TokenNotBefore) Raise(ctx context.Context, kind string, id, t int64) (i
 		 RETURNING not_before`),
 		kind, id, t, r.db.now()).Scan(&got)
 	if err != nil {
-		return 0, mapErr("token_not_before.raise", err)
+		return 0, r.db.mapErr(ctx, "token_not_before.raise", err)
 	}
 	return got, nil
 }

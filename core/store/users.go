@@ -96,7 +96,7 @@ func (r *Users) Create(ctx context.Context, nu NewUser) (int64, error) {
 		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		email, nu.PasswordHash, nu.Role, nu.EventID, nu.Mode, now, now).Scan(&id)
 	if err != nil {
-		return 0, mapErr("users.create", err)
+		return 0, r.db.mapErr(ctx, "users.create", err)
 	}
 	return id, nil
 }
@@ -107,7 +107,7 @@ func (r *Users) ByEmail(ctx context.Context, email string) (User, error) {
 	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+userColumns+` FROM users WHERE lower(email) = ?`), NormalizeEmail(email)))
 	if err != nil {
-		return User{}, mapErr("users.by_email", err)
+		return User{}, r.db.mapErr(ctx, "users.by_email", err)
 	}
 	return u, nil
 }
@@ -117,7 +117,7 @@ func (r *Users) ByID(ctx context.Context, id int64) (User, error) {
 	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+userColumns+` FROM users WHERE id = ?`), id))
 	if err != nil {
-		return User{}, mapErr("users.by_id", err)
+		return User{}, r.db.mapErr(ctx, "users.by_id", err)
 	}
 	return u, nil
 }
@@ -127,7 +127,7 @@ func (r *Users) BySessionTokenHash(ctx context.Context, hash string) (User, erro
 	u, err := scanUser(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT `+userColumns+` FROM users WHERE session_token_hash = ?`), hash))
 	if err != nil {
-		return User{}, mapErr("users.by_session_token_hash", err)
+		return User{}, r.db.mapErr(ctx, "users.by_session_token_hash", err)
 	}
 	return u, nil
 }
@@ -138,7 +138,7 @@ func (r *Users) CountByRole(ctx context.Context, role string) (int, error) {
 	err := r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`SELECT count(*) FROM users WHERE role = ?`), role).Scan(&n)
 	if err != nil {
-		return 0, mapErr("users.count_by_role", err)
+		return 0, r.db.mapErr(ctx, "users.count_by_role", err)
 	}
 	return n, nil
 }
@@ -148,14 +148,14 @@ func (r *Users) CountByRole(ctx context.Context, role string) (int, error) {
 func (r *Users) update(ctx context.Context, op, query string, args ...any) error {
 	res, err := r.db.X.ExecContext(ctx, r.db.rebind(query), append([]any{r.db.now()}, args...)...)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	ok, err := affectedOne(res)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	if !ok {
-		return mapErr(op, errNoRows)
+		return r.db.mapErr(ctx, op, errNoRows)
 	}
 	return nil
 }
@@ -183,11 +183,11 @@ func (r *Users) SetSessionTokenIfEmpty(ctx context.Context, id int64, hash, seal
 		 WHERE id = ? AND session_token_hash IS NULL`),
 		r.db.now(), hash, sealed, id)
 	if err != nil {
-		return false, mapErr(op, err)
+		return false, r.db.mapErr(ctx, op, err)
 	}
 	set, err := affectedOne(res)
 	if err != nil {
-		return false, mapErr(op, err)
+		return false, r.db.mapErr(ctx, op, err)
 	}
 	if set {
 		return true, nil
@@ -231,14 +231,14 @@ func (r *Users) Delete(ctx context.Context, id int64) error {
 	const op = "users.delete"
 	res, err := r.db.X.ExecContext(ctx, r.db.rebind(`DELETE FROM users WHERE id = ?`), id)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	ok, err := affectedOne(res)
 	if err != nil {
-		return mapErr(op, err)
+		return r.db.mapErr(ctx, op, err)
 	}
 	if !ok {
-		return mapErr(op, errNoRows)
+		return r.db.mapErr(ctx, op, errNoRows)
 	}
 	return nil
 }
