@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"go.uber.org/zap"
+
+	"github.com/cashlessmedia/cashless-auth/core/outage"
 )
 
 // HandlerFunc is a handler that returns its failure; WriteError turns it into the contract's body.
@@ -31,8 +33,9 @@ type detailBody struct {
 	Detail string `json:"detail"`
 }
 
-// WriteError answers err in the contract's shape. Unknown errors are a 500 whose cause is
-// logged with the request id and never sent to the client.
+// WriteError answers err in the contract's shape. An outage of the database or Redis that no
+// handler turned into an answer is a 503, as NOTES.md wants of a dependency that is down. Other
+// unknown errors are a 500. The cause of either is logged with the request id, never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, log *zap.Logger, err error) {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
@@ -49,13 +52,37 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *zap.Logger, err err
 			w.Header().Set("Retry-After", e.RetryAfterSeconds())
 		}
 		if e.Status >= 500 && log != nil {
-			log.Error("dependency failure", zap.Int("status", e.Status), zap.String("request_id", RequestID(r.Context())), zap.Error(e.Unwrap()))
+			logFailure(log, r, e.Status, e.Unwrap())
 		}
 		WriteJSON(w, e.Status, detailBody{e.Detail})
+		return
+	}
+	if _, ok := outage.Of(err); ok {
+		if log != nil {
+			logFailure(log, r, http.StatusServiceUnavailable, err)
+		}
+		WriteJSON(w, http.StatusServiceUnavailable, detailBody{"Service temporarily unavailable; try again later"})
 		return
 	}
 	if log != nil {
 		log.Error("unhandled error", zap.String("request_id", RequestID(r.Context())), zap.Error(err))
 	}
 	WriteJSON(w, http.StatusInternalServerError, detailBody{"Internal Server Error"})
+}
+
+// logFailure logs a 5xx answer once, naming the dependency when an outage caused it. A request
+// its client abandoned is no failure of ours (its dependency call was interrupted, not refused):
+// it is logged at debug level only.
+func logFailure(log *zap.Logger, r *http.Request, status int, cause error) {
+	fields := make([]zap.Field, 0, 4)
+	fields = append(fields, zap.Int("status", status), zap.String("request_id", RequestID(r.Context())))
+	if dep, ok := outage.Of(cause); ok {
+		fields = append(fields, zap.String("dependency", dep))
+	}
+	fields = append(fields, zap.Error(cause))
+	if outage.CallerGone(r.Context(), cause) {
+		log.Debug("request abandoned by its client", fields...)
+		return
+	}
+	log.Error("dependency failure", fields...)
 }
