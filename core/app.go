@@ -32,6 +32,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/notbefore"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
+	"github.com/cashlessmedia/cashless-auth/core/outage"
 	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
 	"github.com/cashlessmedia/cashless-auth/core/seal"
@@ -270,7 +271,7 @@ func loadOrCreate(dir, name string, gen func() ([]byte, error)) ([]byte, error) 
 	return b, nil
 }
 
-func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (*store.DB, error) {
+func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger, m *metrics.Metrics) (*store.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
@@ -280,6 +281,7 @@ func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (*store.DB, error
 	db.OnMigration = func(version int64, d time.Duration) {
 		log.Info("database migration applied", zap.Int64("version", version), zap.Duration("duration", d))
 	}
+	watchOutages(m, outage.Database, func(failed func()) { db.OnOutage = failed })
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("core: migrate: %w", err)
@@ -292,12 +294,12 @@ func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (*store.DB, error
 // redisClient is nil for the embedded default.
 type redisClient struct{ redis.UniversalClient }
 
-func openState(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (state.Store, redisClient, error) {
+func openState(lc fx.Lifecycle, cfg config.Core, log *zap.Logger, m *metrics.Metrics) (state.Store, redisClient, error) {
 	if cfg.Redis.URL == "" {
 		log.Warn("redis.url not configured: rate limits, sessions and one-time codes live in this process only; run a single replica")
-		m := state.NewMemory()
-		lc.Append(fx.StopHook(m.Close))
-		return m, redisClient{}, nil
+		mem := state.NewMemory()
+		lc.Append(fx.StopHook(mem.Close))
+		return mem, redisClient{}, nil
 	}
 	c, err := state.OpenRedis(cfg.Redis.URL)
 	if err != nil {
@@ -309,12 +311,33 @@ func openState(lc fx.Lifecycle, cfg config.Core, log *zap.Logger) (state.Store, 
 		c.Close()
 		return nil, redisClient{}, fmt.Errorf("core: redis unreachable: %w", err)
 	}
+	watchOutages(m, outage.Redis, func(failed func()) { state.WatchOutages(c, failed) })
+	redisLogOnce.Do(func() { redis.SetLogger(redisLog{log.Named("redis").Sugar()}) })
 	st := state.NewRedis(c, cfg.Redis.Prefix)
 	lc.Append(fx.StopHook(func() error {
 		st.Close()
 		return c.Close()
 	}))
 	return st, redisClient{c}, nil
+}
+
+// redisLog takes go-redis's own lines (each failed dial of an outage, pub/sub reconnects) into
+// the service's JSON log, at debug level: each failure already has its one line, from the
+// request it failed, and its count; plain-text repeats on stderr would multiply an outage's
+// lines and break the pipelines that parse the log. go-redis has one logger per process, so
+// the first service of the process sets it.
+type redisLog struct{ *zap.SugaredLogger }
+
+func (l redisLog) Printf(_ context.Context, format string, v ...any) { l.Debugf(format, v...) }
+
+var redisLogOnce sync.Once
+
+// watchOutages counts the outages of dependency that watch reports, in
+// cashless_auth_dependency_errors_total, whose series for it exists at 0 from the first scrape:
+// a "no outage yet" reads as 0, not as a missing series an alert cannot tell from a dead target.
+func watchOutages(m *metrics.Metrics, dependency string, watch func(failed func())) {
+	m.DepErrors.WithLabelValues(dependency)
+	watch(func() { m.DependencyError(dependency) })
 }
 
 // Limiters are the exact shared limiter and, with Redis, the batched one for hot routes.

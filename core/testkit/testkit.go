@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.uber.org/fx"
+	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/state"
@@ -26,6 +27,9 @@ type Options struct {
 	Plugins []core.Plugin
 	// Config overrides, by flattened key ("modules.password.enabled": false).
 	Config map[string]any
+	// Log, when set, replaces the service's logger (log.level aside), for tests that check
+	// what the service logs (zaptest/observer).
+	Log *zap.Logger
 }
 
 // Env is one running server and handles on its real collaborators.
@@ -100,8 +104,12 @@ func Start(t testing.TB, b storetest.Backend, opts Options) *Env {
 	}
 	env := &Env{Backend: b.Name}
 	env.RedisPrefix, _ = cfg["redis.prefix"].(string)
+	extra := []fx.Option{fx.Populate(&env.Server, &env.DB, &env.State, &env.Tokens)}
+	if opts.Log != nil {
+		extra = append(extra, fx.Decorate(func(*zap.Logger) *zap.Logger { return opts.Log }))
+	}
 	app := fx.New(
-		core.Options(v, c, opts.Plugins, fx.Populate(&env.Server, &env.DB, &env.State, &env.Tokens)),
+		core.Options(v, c, opts.Plugins, extra...),
 		fx.NopLogger,
 	)
 	if err := app.Err(); err != nil {
