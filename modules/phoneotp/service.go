@@ -91,7 +91,13 @@ func (s *Service) Normalize(raw string) (string, error) {
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return "", ErrInvalidPhone
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	e := phonenumbers.Format(n, phonenumbers.E164)
+	// libphonenumber's metadata allows some national numbers (German ones) up to 17 digits; E.164
+	// allows 15 in all, and SMS gateways refuse longer ones (found by FuzzNormalize).
+	if len(e) > len("+")+15 {
+		return "", ErrInvalidPhone
+	}
+	return e, nil
 }
 
 // Request sends a new code to phone, replacing any earlier one, and returns the E.164 number.
