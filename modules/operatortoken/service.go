@@ -181,6 +181,8 @@ func HashToken(tok string) string {
 
 // CleanMAC is the dev_mac as recorded: normalised when it is a MAC address, otherwise as given
 // (legacy devices send other identifiers) without control characters, at most 64 characters.
+// What is left once control characters are gone is tried as a MAC too, so "AA:…:F\x00F" is
+// recorded as the MAC it spells, in the form every other MAC is (found by FuzzCleanMAC).
 func CleanMAC(mac string) string {
 	if norm, ok := store.NormalizeMAC(mac); ok {
 		return norm
@@ -195,6 +197,9 @@ func CleanMAC(mac string) string {
 			b.WriteRune(r)
 			n++
 		}
+	}
+	if norm, ok := store.NormalizeMAC(b.String()); ok {
+		return norm
 	}
 	return b.String()
 }
