@@ -15,6 +15,9 @@ TEST_TIMEOUT ?= 30m
 TESTFLAGS ?=
 # Extra arguments for `make run`, e.g. make run ARGS='--config dev.yaml'
 ARGS ?=
+# `make fuzz`: time per fuzz target, and a regexp picking targets (make fuzz FUZZ=FuzzVerify)
+FUZZTIME ?= 30s
+FUZZ ?=
 
 BINARY := bin/cashless-auth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -41,7 +44,7 @@ TEST_ENV := FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
 export TEST_TOOLS TEST_SERVICES TEST_ENV TEST_TIMEOUT TESTFLAGS GO PKGS
 # -----------------------------------------------------------------------------
 
-.PHONY: help test test-deps test-short vet lint lint-tools fmt build run bench \
+.PHONY: help test test-deps test-short fuzz vet lint lint-tools fmt build run bench \
 	tools services mailpit-start mailpit-stop clean
 
 help: ## list targets
@@ -56,6 +59,9 @@ test-deps: services lint-tools ## install the tools `make test` needs and check 
 
 test-short: ## unit tests only, no services (go test -short)
 	$(GO) test -short $(TESTFLAGS) $(PKGS)
+
+fuzz: ## every fuzz target in PKGS, FUZZTIME each (default 30s; FUZZ=regexp picks targets); fails on a crash
+	FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' bash scripts/fuzz.sh
 
 vet: ## go vet
 	$(GO) vet $(PKGS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: go vet, golangci-lint, go test on both backends (with
-# PostgreSQL, Redis, Mailpit and the Firebase Auth emulator), and the chart checks.
+# PostgreSQL, Redis, Mailpit and the Firebase Auth emulator), the chart checks, and a brief run
+# of every fuzz target (scripts/fuzz.sh; `make fuzz` runs them longer).
 #
 # Ordered for a first run on an empty machine, where installing the tools costs as much as the
 # tests: every tool install starts at once in the background (network-bound ones overlap the
@@ -19,6 +20,7 @@
 #   CASHLESS_AUTH_EXTRA_TOOLS  more tools to install alongside, niced (to measure a first run
 #                              with the tools later issues add, before anything uses them)
 #   PROGRESS_EVERY             seconds between progress lines (default 20)
+#   TEST_FUZZTIME              fuzzing time per target beside go test (default 5s; 0 skips)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +36,7 @@ read -r -a TESTFLAGS_A <<<"${TESTFLAGS:-}"
 read -r -a TEST_ENV_A <<<"${TEST_ENV:-}"
 read -r -a EXTRA_TOOLS <<<"${CASHLESS_AUTH_EXTRA_TOOLS:-}"
 PROGRESS_EVERY=${PROGRESS_EVERY:-20}
+TEST_FUZZTIME=${TEST_FUZZTIME:-5s}
 
 LOGS=$TOOLS_DIR/run/test-$$
 rm -rf "$LOGS"
@@ -143,13 +146,20 @@ fi
 # Lint and the chart checks run beside go test, each once its tools are built.
 job lint bash -c 'while [[ ! -f $0/golangci-lint.rc ]]; do sleep 1; done; [[ $(<"$0/golangci-lint.rc") == 0 ]] || { echo "golangci-lint did not install"; exit 1; }; shift; golangci-lint run "$@"' "$LOGS" "${PKGS_A[@]}"
 job chart-check bash -c 'while [[ ! -f $0/chart-tools.rc ]]; do sleep 1; done; [[ $(<"$0/chart-tools.rc") == 0 ]] || { echo "chart tools did not install"; exit 1; }; bash scripts/chart.sh check' "$LOGS"
+# Every fuzz target for a few seconds beside go test (the seeds alone run in go test): niced,
+# one worker, so go test keeps the CPUs it wants. Its failure names the input it wrote.
+FUZZ_JOBS=()
+if [[ $TEST_FUZZTIME != 0 ]]; then
+	job fuzz nice env FUZZTIME="$TEST_FUZZTIME" FUZZPARALLEL=1 FUZZ= bash scripts/fuzz.sh
+	FUZZ_JOBS=(fuzz)
+fi
 
 say "go test"
 rc=0
 env "${TEST_ENV_A[@]}" "$GO" test -count=1 -timeout "$TEST_TIMEOUT" "${TESTFLAGS_A[@]}" "${PKGS_A[@]}" || rc=$?
 say "go test exited $rc"
 
-for name in "${TOOLS[@]}" golangci-lint chart-tools lint chart-check "${EXTRA_TOOLS[@]}"; do
+for name in "${TOOLS[@]}" golangci-lint chart-tools lint chart-check "${FUZZ_JOBS[@]}" "${EXTRA_TOOLS[@]}"; do
 	await "$name" || rc=1
 done
 if [[ $rc == 0 ]]; then
