@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,48 @@ func TestJWTHostileHeaders(t *testing.T) {
 		} {
 			c.admitted(what, tok, false)
 		}
+	})
+}
+
+// TestJWTOneSpelling: an issued token has no second spelling that passes. The signature's last
+// character carries two unused bits and the base64 decoder skipped line breaks, so each token
+// had three more spellings (found by FuzzVerifyMutated): anything that keys tokens by their
+// text, a gateway's cache or a deny-list, would miss them.
+func TestJWTOneSpelling(t *testing.T) {
+	testkit.ForEachBackend(t, jwtRulesService(), func(t *testing.T, env *testkit.Env) {
+		c, claims := jwtAdmin(t, env)
+		tok := signHS(t, []byte(jwtSecret), hsHeader, claims)
+		c.admitted("issued spelling (control)", tok, true)
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		last := strings.IndexByte(alphabet, tok[len(tok)-1])
+		for k := range 4 {
+			if sibling := last&^3 | k; sibling != last { // the same four data bits
+				c.admitted("padding bits changed", tok[:len(tok)-1]+alphabet[sibling:sibling+1], false)
+			}
+		}
+		// A line break cannot travel in a header; it can in the JSON body of /tokens/verify.
+		for _, brk := range []string{"\n", "\r", "\r\n"} {
+			c.expect(false, map[string]string{"line break in the signature": tok[:len(tok)-10] + brk + tok[len(tok)-10:]})
+		}
+	})
+}
+
+// TestJWTClaimNamesInAnotherCase: claim names are case-sensitive (RFC 7519 §4). Read with
+// encoding/json's case folding, {"sub":"1","Sub":"2"} named subject 2 here and subject 1 in any
+// other JWT library, and "EXP" could outvote an expired "exp"; such a token is now refused.
+func TestJWTClaimNamesInAnotherCase(t *testing.T) {
+	testkit.ForEachBackend(t, jwtRulesService(), func(t *testing.T, env *testkit.Env) {
+		c, claims := jwtAdmin(t, env)
+		key := []byte(jwtSecret)
+		c.admitted("re-signed (control)", signHS(t, key, hsHeader, claims), true)
+		c.admitted(`"Sub" beside "sub"`, signHS(t, key, hsHeader, with(claims, "Sub", "2")), false)
+		// Written by hand: encoding/json sorts a map's keys, and "EXP" must come last to win.
+		b, err := json.Marshal(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outvoted := fmt.Sprintf(`%s,"exp":%d,"EXP":%d}`, b[:len(b)-1], time.Now().Add(-time.Hour).Unix(), time.Now().Add(time.Hour).Unix())
+		c.admitted(`"EXP" after an expired "exp"`, signHS(t, key, hsHeader, outvoted), false)
+		c.admitted(`"ſub" (long s) beside "sub"`, signHS(t, key, hsHeader, with(claims, "ſub", "2")), false)
 	})
 }
