@@ -85,7 +85,7 @@ type JWT struct {
 	AccessTTL  time.Duration `mapstructure:"access_ttl"`  // default 15m
 	RefreshTTL time.Duration `mapstructure:"refresh_ttl"` // default 168h
 	OfflineTTL time.Duration `mapstructure:"offline_ttl"` // default 72h
-	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat, default 5s
+	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat/nbf, default 5s
 	// RefreshReuseGrace: a refresh token presented again this soon after its rotation gets the
 	// pair it was rotated to, again, instead of ending its session as a theft: a mobile client
 	// that lost the answer to its refresh retries. Default 0s (off); at most 1m, since a thief
