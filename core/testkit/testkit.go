@@ -25,6 +25,9 @@ import (
 // Options shape one test server.
 type Options struct {
 	Plugins []core.Plugin
+	// ConfigFile, when set, is read as config.yaml is by `serve --config`: its unknown keys and
+	// bad values fail the start. Config (and the test settings below) win over it.
+	ConfigFile string
 	// Config overrides, by flattened key ("modules.password.enabled": false).
 	Config map[string]any
 	// Log, when set, replaces the service's logger (log.level aside), for tests that check
@@ -98,7 +101,7 @@ func Start(t testing.TB, b storetest.Backend, opts Options) *Env {
 			t.Setenv(k, "") // viper ignores empty variables
 		}
 	}
-	v, c, err := core.Load("", opts.Plugins, cfg)
+	v, c, err := core.Load(opts.ConfigFile, opts.Plugins, cfg)
 	if err != nil {
 		t.Fatalf("testkit: config: %v", err)
 	}
