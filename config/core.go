@@ -146,8 +146,8 @@ type Password struct {
 	// hashing gets the CPU time requests leave. Default true; with nice 0 and sched_idle false,
 	// hashing runs at the requests' priority.
 	SchedIdle bool `mapstructure:"sched_idle"`
-	// Process hashes in child processes (the binary re-executed, one per worker, at that
-	// priority), so the serving process never gives a hash a P of its own nor collects
+	// Process hashes in child processes (the binary started as `hash-worker`, one per worker,
+	// at that priority), so the serving process never gives a hash a P of its own nor collects
 	// argon2's 19 MiB of garbage per hash. Linux; default true; false keeps hashing threads in
 	// the serving process.
 	Process   bool          `mapstructure:"process"`

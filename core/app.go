@@ -379,15 +379,35 @@ func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service,
 // any hash lent spare Ps.
 var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
-func newHasher(lc fx.Lifecycle, cfg config.Core, m *metrics.Metrics) *passwords.Hasher {
+type hasherParams struct {
+	fx.In
+	LC      fx.Lifecycle
+	Cfg     config.Core
+	Log     *zap.Logger
+	Metrics *metrics.Metrics
+	// Worker is how this program starts itself as a hash worker, supplied by a program that
+	// has that role (cmd/cashless-auth's hash-worker subcommand). Absent (tests, other
+	// programs), password.process cannot be honoured: starting a program that does not serve
+	// the role would run it whole.
+	Worker *passwords.WorkerCommand `optional:"true"`
+}
+
+func newHasher(p hasherParams) *passwords.Hasher {
+	cfg := p.Cfg
 	cpus := baseProcs()
 	workers := cfg.Password.Workers
 	if workers <= 0 {
 		workers = cpus
 	}
-	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, passwords.Isolation{Nice: cfg.Password.Nice, Idle: cfg.Password.SchedIdle, Process: cfg.Password.Process})
-	lc.Append(fx.StopHook(h.Close))
-	m.PasswordVerifications(h.Verifications)
+	iso := passwords.Isolation{Nice: cfg.Password.Nice, Idle: cfg.Password.SchedIdle}
+	if cfg.Password.Process && (iso.Idle || iso.Nice > 0) {
+		if iso.Process = p.Worker; p.Worker == nil {
+			p.Log.Warn("password.process: this program has no hash worker role; hashing in threads of the serving process")
+		}
+	}
+	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, iso)
+	p.LC.Append(fx.StopHook(h.Close))
+	p.Metrics.PasswordVerifications(h.Verifications)
 	return h
 }
 

@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 			return err
 		}},
 		eventsCmd(g), usersCmd(g), devicesCmd(g),
+		hashWorkerCmd(),
 	)
 	return root
 }
@@ -66,7 +67,7 @@ func serve(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	app := fx.New(core.Options(v, cfg, modules.All()))
+	app := fx.New(core.Options(v, cfg, modules.All(), fx.Supply(hashWorker())))
 	if err := app.Err(); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package passwords
 
 import (
+	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,3 +30,18 @@ func lowerThread(tid int, iso Isolation) {
 
 // childAttr kills a hash worker when its parent dies, whatever the parent's death.
 func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
+
+// selfExe names this process's own executable file, whatever has since happened to its path.
+func selfExe() string {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe"
+	}
+	path, _ := os.Executable() // "" fails at start, and the server hashes in-process
+	return path
+}
+
+// nameProcess gives the worker its program's name back: started through /proc/self/exe, the
+// kernel named it "exe", which is what ps -e, top and pgrep would show.
+func nameProcess() {
+	_ = os.WriteFile("/proc/self/comm", []byte(filepath.Base(os.Args[0])), 0)
+}

@@ -3,6 +3,7 @@ package passwords
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -117,12 +118,12 @@ func TestWorkersRunSchedIdle(t *testing.T) {
 	}
 }
 
-// TestProcessWorkers: with Process, hashes run in a child process whose threads are all under
-// SCHED_IDLE and without the service's settings; results match the in-process ones, and a
-// killed child is replaced, the next request succeeding in the new one.
+// TestProcessWorkers: with Process, hashes run in a child process, named as its program in ps,
+// whose threads are all under SCHED_IDLE and without the service's settings; results match the
+// in-process ones, and a killed child is replaced, the next request succeeding in the new one.
 func TestProcessWorkers(t *testing.T) {
 	t.Setenv("CASHLESS_AUTH_JWT_SECRET", "must-not-reach-the-worker")
-	h := New(OWASP, 1, Isolation{Idle: true, Process: true})
+	h := New(OWASP, 1, Isolation{Idle: true, Process: testWorker()})
 	defer h.Close()
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "pw-123456")
@@ -150,9 +151,13 @@ func TestProcessWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kv := range strings.Split(string(env), "\x00") {
-		if strings.HasPrefix(kv, "CASHLESS_AUTH_") && !strings.HasPrefix(kv, workerEnv+"=") {
+		if strings.HasPrefix(kv, "CASHLESS_AUTH_") {
 			t.Errorf("the worker inherited %s", kv)
 		}
+	}
+	// Started through /proc/self/exe, it would show as "exe" without its renaming.
+	if comm, err := os.ReadFile("/proc/" + strconv.Itoa(pids[0]) + "/comm"); err != nil || strings.TrimSpace(string(comm)) != filepath.Base(os.Args[0]) {
+		t.Errorf("the worker's name: %q %v, want %q", comm, err, filepath.Base(os.Args[0]))
 	}
 	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pids[0]) + "/task")
 	if err != nil {
@@ -204,8 +209,8 @@ func childPIDs(t *testing.T) []int {
 		if len(fields) < 2 || fields[1] != self {
 			continue
 		}
-		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if strings.Contains(string(env), workerEnv+"=") {
+		argv, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if args := strings.Split(strings.TrimSuffix(string(argv), "\x00"), "\x00"); len(args) == 2 && args[1] == workerArg {
 			pids = append(pids, pid)
 		}
 	}
@@ -215,9 +220,7 @@ func childPIDs(t *testing.T) []int {
 // TestProcessWorkersUnavailable: when no worker process can start, hashing still works, in
 // this process.
 func TestProcessWorkersUnavailable(t *testing.T) {
-	defer func(f func() (string, error)) { workerExecutable = f }(workerExecutable)
-	workerExecutable = func() (string, error) { return "/nonexistent/cashless-auth", nil }
-	h := New(OWASP, 1, Isolation{Idle: true, Process: true})
+	h := New(OWASP, 1, Isolation{Idle: true, Process: &WorkerCommand{Path: "/nonexistent/cashless-auth", Args: []string{"cashless-auth", workerArg}}})
 	defer h.Close()
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "pw-123456")

@@ -2,7 +2,10 @@
 
 package passwords
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // lowerPriority is Linux-only; elsewhere hashing runs at normal priority.
 func lowerPriority(Isolation) {}
@@ -11,3 +14,10 @@ func lowerThread(int, Isolation) {}
 
 // childAttr: elsewhere a hash worker exits when its stdin closes, at the latest.
 func childAttr() *syscall.SysProcAttr { return nil }
+
+func selfExe() string {
+	path, _ := os.Executable() // "" fails at start, and the server hashes in-process
+	return path
+}
+
+func nameProcess() {}

@@ -60,11 +60,11 @@ type Isolation struct {
 	// where a merely niced hash may finish its time slice (a few ms) first, and hashing gets
 	// only the CPU time requests leave. Nice is then irrelevant.
 	Idle bool
-	// Process hashes in child processes (this binary re-executed, one per worker) whose every
+	// Process, when set, hashes in child processes started from it (one per worker) whose every
 	// thread runs at that priority: the serving process then never lends the Go scheduler a P
-	// for a hash nor collects argon2's 19 MiB of garbage per hash. Off: worker threads in this
+	// for a hash nor collects argon2's 19 MiB of garbage per hash. Nil: worker threads in this
 	// process.
-	Process bool
+	Process *WorkerCommand
 }
 
 func (i Isolation) on() bool { return i.Idle || i.Nice > 0 }
@@ -110,7 +110,7 @@ func (h *Hasher) exec(j *job) {
 }
 
 func (h *Hasher) work(iso Isolation) {
-	if iso.Process && iso.on() {
+	if iso.Process != nil && iso.on() {
 		c := &child{iso: iso}
 		defer c.close()
 		for j := range h.jobs {

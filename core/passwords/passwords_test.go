@@ -96,3 +96,18 @@ func BenchmarkVerifyOWASP(b *testing.B) {
 		_, _, _ = h.Verify(context.Background(), enc, "benchmark-password")
 	}
 }
+
+// BenchmarkVerifyOWASPProcess: verifications in worker processes, every worker busy; the pipe
+// round trip and the worker's own scheduling are what it adds to BenchmarkVerifyOWASP.
+func BenchmarkVerifyOWASPProcess(b *testing.B) {
+	h := New(OWASP, 0, Isolation{Nice: 1, Process: testWorker()})
+	defer h.Close()
+	enc, _ := h.Hash(context.Background(), "benchmark-password")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, _, _ = h.Verify(context.Background(), enc, "benchmark-password")
+		}
+	})
+}

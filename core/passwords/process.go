@@ -8,67 +8,91 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 )
 
-// Hashing in child processes (Isolation.Process): the binary re-executes itself with
-// workerEnv set, and this package's init turns that process into a hash server on its stdin and
-// stdout before main runs (the same holds for test binaries, which link this package too). One
-// child per worker, one request at a time; a child that dies fails the request it held and is
-// started again for the next one.
-
-// workerEnv carries the child's isolation: "idle", or "nice=N".
-const workerEnv = "CASHLESS_AUTH_HASH_WORKER"
+// Hashing in child processes (Isolation.Process): the Hasher starts the command it was given,
+// which is expected to call ServeWorker; the program decides that it can play that role (a
+// subcommand), never this package. One child per worker, one request at a time; a child that
+// dies fails the request it held and is started again for the next one.
 
 // maxField bounds a length-prefixed field read from the pipe (a password or a stored hash).
 const maxField = 1 << 20
 
-func init() {
-	if mode := os.Getenv(workerEnv); mode != "" {
-		os.Exit(serveChild(mode, os.Stdin, os.Stdout))
-	}
+// hello opens the pipe, followed by the isolation the worker applies to itself: a worker
+// that reads anything else (another release's server, a wrong command line) stops there
+// instead of misreading requests.
+const hello = "cashless-auth hash worker 1\n"
+
+// WorkerCommand is a program that serves hash requests on its stdin and stdout (ServeWorker).
+type WorkerCommand struct {
+	Path string   // the executable
+	Args []string // its argv: Args[0] is the name ps shows
 }
 
-// serveChild answers requests until stdin closes (the parent's Close, or its death).
-func serveChild(mode string, in io.Reader, out io.Writer) int {
-	runtime.GOMAXPROCS(1)
-	lowerProcess(parseMode(mode))
+// Self is this running program started again with args (its hash-worker subcommand). On Linux
+// it is /proc/self/exe, the very file this process runs even if its path has since been given
+// to another release, so a worker always speaks its server's protocol.
+func Self(args ...string) *WorkerCommand {
+	path := selfExe()
+	name := filepath.Base(os.Args[0])
+	return &WorkerCommand{Path: path, Args: append([]string{name}, args...)}
+}
+
+// ServeWorker turns the calling process into a hash worker: it answers requests from in on out
+// until in closes (the server's Close, or its death), and returns nil then. The program's
+// hash-worker entry point calls it with os.Stdin and os.Stdout.
+func ServeWorker(in io.Reader, out io.Writer) error {
 	r, w := bufio.NewReader(in), bufio.NewWriter(out)
+	iso, err := readHello(r)
+	if err != nil {
+		return fmt.Errorf("passwords: hash worker: %w", err)
+	}
+	runtime.GOMAXPROCS(1)
+	nameProcess()
+	lowerProcess(iso)
 	for {
 		p, j, err := readRequest(r)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return 0
+				return nil
 			}
-			fmt.Fprintln(os.Stderr, "cashless-auth hash worker:", err)
-			return 2
+			return fmt.Errorf("passwords: hash worker: %w", err)
 		}
 		(&Hasher{params: p}).exec(j)
 		if err := writeResponse(w, j); err != nil {
-			return 2
+			return fmt.Errorf("passwords: hash worker: %w", err)
 		}
 	}
 }
 
-func parseMode(mode string) Isolation {
-	if mode == "idle" {
-		return Isolation{Idle: true}
-	}
-	n, _ := strconv.Atoi(strings.TrimPrefix(mode, "nice="))
-	return Isolation{Nice: n}
-}
-
-func (iso Isolation) mode() string {
+// The hello is followed by the isolation: idle byte, nice byte.
+func writeHello(w *bufio.Writer, iso Isolation) {
+	_, _ = w.WriteString(hello)
+	var b [2]byte
 	if iso.Idle {
-		return "idle"
+		b[0] = 1
 	}
-	return "nice=" + strconv.Itoa(iso.Nice)
+	b[1] = byte(iso.Nice)
+	_, _ = w.Write(b[:])
 }
 
-// lowerProcess lowers every thread of this process: the Go runtime has started some before
-// init, and threads started later inherit the priority of the thread that creates them.
+func readHello(r *bufio.Reader) (Isolation, error) {
+	var b [len(hello) + 2]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return Isolation{}, fmt.Errorf("reading the hello: %w", err)
+	}
+	if string(b[:len(hello)]) != hello {
+		return Isolation{}, fmt.Errorf("unknown hello %q", b[:len(hello)])
+	}
+	return Isolation{Idle: b[len(hello)] == 1, Nice: int(b[len(hello)+1])}, nil
+}
+
+// lowerProcess lowers every thread of this process: the Go runtime has started some already,
+// and threads started later inherit the priority of the thread that creates them.
 func lowerProcess(iso Isolation) {
 	for range 2 { // a thread created during the first pass is caught by the second
 		tasks, err := os.ReadDir("/proc/self/task")
@@ -105,19 +129,9 @@ func workerEnviron() []string {
 	return env
 }
 
-// workerExecutable is the binary a worker runs: this one.
-var workerExecutable = os.Executable
-
 func (c *child) start() error {
-	exe, err := workerExecutable()
-	if err != nil {
-		return fmt.Errorf("passwords: hash worker: %w", err)
-	}
-	// The argument only names the process in ps and top: init takes over before any parsing.
-	cmd := exec.Command(exe, "hash-worker")
-	cmd.Env = append(workerEnviron(), workerEnv+"="+c.iso.mode())
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = childAttr()
+	wc := c.iso.Process
+	cmd := &exec.Cmd{Path: wc.Path, Args: wc.Args, Env: workerEnviron(), Stderr: os.Stderr, SysProcAttr: childAttr()}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -130,6 +144,7 @@ func (c *child) start() error {
 		return fmt.Errorf("passwords: start hash worker: %w", err)
 	}
 	c.cmd, c.in, c.w, c.r = cmd, in, bufio.NewWriter(in), bufio.NewReader(out)
+	writeHello(c.w, c.iso) // flushed with the first request
 	return nil
 }
 
