@@ -77,7 +77,14 @@ func (r *Consumers) UpsertByFirebaseUID(ctx context.Context, uid string, phone, 
 // INSERT ... ON CONFLICT would burn a PostgreSQL sequence value on every login. If the row is
 // missing it inserts with DO NOTHING; an empty result then means a concurrent login inserted it
 // first, and the update is retried.
+//
+// A conflict on another unique column (the phone of a Firebase login) may also be a concurrent
+// first login of the same identity: PostgreSQL checks the ON CONFLICT column before inserting,
+// so two racing INSERTs can both pass that check and the second then trips over the first's
+// phone. The retried update tells the two apart: it finds the row when it was the same identity,
+// and the conflict stands when another consumer holds the phone.
 func (r *Consumers) upsert(ctx context.Context, op, update string, updateArgs []any, insert string, insertArgs []any) (Consumer, bool, error) {
+	var conflict error
 	for range 2 {
 		c, err := scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(update), updateArgs...))
 		if err == nil {
@@ -90,9 +97,16 @@ func (r *Consumers) upsert(ctx context.Context, op, update string, updateArgs []
 		if err == nil {
 			return c, true, nil
 		}
-		if err = r.db.mapErr(ctx, op, err); !errors.Is(err, ErrNotFound) {
+		err = r.db.mapErr(ctx, op, err)
+		switch {
+		case errors.Is(err, ErrConflict):
+			conflict = err
+		case !errors.Is(err, ErrNotFound):
 			return Consumer{}, false, err
 		}
+	}
+	if conflict != nil {
+		return Consumer{}, false, conflict
 	}
 	// Consumers are never deleted, so a row seen by the INSERT is still there for the UPDATE.
 	return Consumer{}, false, fmt.Errorf("store: %s: row vanished during upsert", op)
