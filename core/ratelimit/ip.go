@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -139,8 +140,9 @@ func parseAddr(s string) netip.Addr {
 	} else if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone("")
 	}
-	// "[::1]" without a port, or a host:port with a zone ParseAddrPort rejected.
-	if host, _, err := net.SplitHostPort(s); err == nil {
+	// "[::1]" without a port, or a host:port with a zone ParseAddrPort rejected. The port must
+	// be one: SplitHostPort takes anything after the last colon, and "1.2.3.4:,5" is no address.
+	if host, port, err := net.SplitHostPort(s); err == nil && validPort(port) {
 		if a, err := netip.ParseAddr(host); err == nil {
 			return a.Unmap().WithZone("")
 		}
@@ -151,4 +153,9 @@ func parseAddr(s string) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+func validPort(p string) bool {
+	_, err := strconv.ParseUint(p, 10, 16)
+	return err == nil
 }
