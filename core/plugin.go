@@ -1,7 +1,7 @@
 // Package core is what every login lane and feature shares: configuration, stores, tokens,
 // sessions, guards, rate limits and the HTTP server. It names no lane; modules plug in through
 // fx value groups (routes, OpenAPI fragments, token verifiers) and a Plugin entry in the
-// catalogue.
+// catalogue, which also carries their CLI commands.
 package core
 
 import (
@@ -26,6 +26,10 @@ type Plugin struct {
 	Validate func(v *viper.Viper) error
 	// Module is the fx wiring.
 	Module fx.Option
+	// Commands are the module's CLI commands, mounted under the binary's root. They are not
+	// an fx group: the command tree must exist before --config is parsed, and so before any
+	// graph could be built from the configuration.
+	Commands []Command
 }
 
 // SwitchKey is the config key that turns a plugin on or off.

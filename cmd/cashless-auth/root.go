@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,12 +20,20 @@ import (
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
+// globals is what the binary's own commands share; g.cli serves the modules' commands too.
 type globals struct {
 	configPath string
+	plugins    []core.Plugin
+	cli        *core.CLI
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+func newRootCmd() *cobra.Command { return newRoot(modules.All()) }
+
+// newRoot builds the command tree of a binary compiled with plugins: the core's commands and
+// every plugin's, enabled or not (core.CLI.Mount says why).
+func newRoot(plugins []core.Plugin) *cobra.Command {
+	g := &globals{plugins: plugins}
+	g.cli = core.NewCLI(&g.configPath, plugins)
 	root := &cobra.Command{
 		Use:           "cashless-auth",
 		Short:         "Authentication, token issuance and permissions for the cashless-payments platform",
@@ -51,23 +58,18 @@ func newRootCmd() *cobra.Command {
 		eventsCmd(g), usersCmd(g), devicesCmd(g),
 		hashWorkerCmd(),
 	)
+	g.cli.Mount(root)
 	return root
 }
 
-func load(g *globals) (*viper.Viper, config.Core, error) {
-	v, cfg, err := core.Load(g.configPath, modules.All(), nil)
-	if err != nil {
-		return nil, cfg, fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
-	}
-	return v, cfg, nil
-}
+func load(g *globals) (*viper.Viper, config.Core, error) { return g.cli.Load() }
 
 func serve(ctx context.Context, g *globals) error {
 	v, cfg, err := load(g)
 	if err != nil {
 		return err
 	}
-	app := fx.New(core.Options(v, cfg, modules.All(), fx.Supply(hashWorker())))
+	app := fx.New(core.Options(v, cfg, g.plugins, fx.Supply(hashWorker())))
 	if err := app.Err(); err != nil {
 		return err
 	}
@@ -97,19 +99,7 @@ func serve(ctx context.Context, g *globals) error {
 
 // openStore opens and migrates the configured database for CLI commands.
 func openStore(ctx context.Context, g *globals) (*store.DB, config.Core, error) {
-	_, cfg, err := load(g)
-	if err != nil {
-		return nil, cfg, err
-	}
-	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
-	if err != nil {
-		return nil, cfg, fmt.Errorf("open database %s: %w", store.RedactURL(cfg.Database.URL), err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, cfg, fmt.Errorf("migrate: %w", err)
-	}
-	return db, cfg, nil
+	return g.cli.OpenStore(ctx)
 }
 
 func migrate(ctx context.Context, g *globals) error {
@@ -127,7 +117,7 @@ func printOpenAPI(w io.Writer, g *globals) error {
 	if err != nil {
 		return err
 	}
-	doc, err := core.Document(v, modules.All())
+	doc, err := core.Document(v, g.plugins)
 	if err != nil {
 		return err
 	}
@@ -141,9 +131,7 @@ func printOpenAPI(w io.Writer, g *globals) error {
 }
 
 // printID prints the one JSON object CLI creation commands promise on stdout.
-func printID(w io.Writer, id int64) error {
-	return json.NewEncoder(w).Encode(map[string]int64{"id": id})
-}
+func printID(w io.Writer, id int64) error { return core.PrintID(w, id) }
 
 func conflict(err error, what string) error {
 	if errors.Is(err, store.ErrConflict) {
