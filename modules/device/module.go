@@ -40,4 +40,5 @@ var Plugin = core.Plugin{
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
 	),
+	Commands: []core.Command{devicesCmd},
 }
