@@ -55,7 +55,7 @@ func newRoot(plugins []core.Plugin) *cobra.Command {
 			}
 			return err
 		}},
-		eventsCmd(g), usersCmd(g),
+		eventsCmd(g), usersCmd(g), devicesCmd(g),
 		hashWorkerCmd(),
 	)
 	g.cli.Mount(root)

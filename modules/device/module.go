@@ -40,5 +40,4 @@ var Plugin = core.Plugin{
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
 	),
-	Commands: []core.Command{devicesCmd},
 }
