@@ -351,7 +351,7 @@ func (c Core) validate() []error {
 			}
 		}
 	}
-	if c.Password.Argon2Memory < 19456 || c.Password.Argon2Time < 1 || c.Password.Argon2Threads < 1 {
+	if c.Password.Argon2Memory < 19456 || c.Password.Argon2Time < 2 || c.Password.Argon2Threads < 1 {
 		bad("password.argon2_*: below the OWASP minimum (memory 19456 KiB, time 2, threads 1)")
 	}
 	if c.RateLimit.BatchInterval < time.Millisecond || c.RateLimit.BatchInterval > 10*time.Second {

@@ -57,15 +57,21 @@ func Load(path string, plugins []Plugin, overrides map[string]any) (*viper.Viper
 		}
 		defaults = append(defaults, d)
 	}
-	v, err := config.Load(path, defaults, config.DynamicPrefixes)
-	if err != nil {
-		return nil, config.Core{}, err
+	// Unknown keys and variables are reported with every value error, not instead of them: an
+	// operator fixing a config wants the whole list at once.
+	v, unknown := config.Load(path, defaults, config.DynamicPrefixes)
+	if v == nil {
+		return nil, config.Core{}, unknown
 	}
+	errs := []error{unknown}
 	for k, val := range overrides {
+		if !config.Declared(defaults, config.DynamicPrefixes, k) {
+			errs = append(errs, fmt.Errorf("unknown config key %q", strings.ToLower(k)))
+		}
 		v.Set(k, val)
 	}
 	cfg, err := config.LoadCore(v)
-	errs := []error{err}
+	errs = append(errs, err)
 	for _, p := range plugins {
 		if p.Enabled(v) && p.Validate != nil {
 			if err := p.Validate(v); err != nil {
