@@ -121,9 +121,11 @@ func TestModuleContributesCommand(t *testing.T) {
 
 // TestDisabledModuleCommandRefuses: a switched-off module's commands stay listed (the
 // config is not known when --help is printed) but refuse to run, name the switch, print
-// nothing on stdout and leave the data alone.
+// nothing on stdout and leave the data alone. Commands on data several modules share stay in
+// core and run whatever is switched off: with the device lane off, offline tokens still bind to
+// devices, and devices archive is what ends them.
 func TestDisabledModuleCommandRefuses(t *testing.T) {
-	conf := embeddedConfig(t, "")
+	conf := embeddedConfig(t, "modules:\n  device:\n    enabled: false\n")
 	plugins := append(modules.All(), stampPlugin(false))
 
 	if help, _, err := runWith(t, plugins, conf, "--help"); err != nil || !strings.Contains(help, "stamp ") {
@@ -149,9 +151,17 @@ func TestDisabledModuleCommandRefuses(t *testing.T) {
 	if ev, err := store.NewEvents(db).Get(context.Background(), 1); err == nil {
 		t.Errorf("a refused stamp create still recorded %+v", ev)
 	}
-	// The core's own commands do not depend on any module's switch.
-	if out, _, err := runWith(t, plugins, conf, "events", "create", "--name", "Fest"); err != nil || printedIDOf(t, out) != 1 {
-		t.Errorf("events create: %q %v", out, err)
+	ev, _, err := runWith(t, plugins, conf, "events", "create", "--name", "Fest")
+	if err != nil || printedIDOf(t, ev) != 1 {
+		t.Fatalf("events create: %q %v", ev, err)
+	}
+	dev, _, err := runWith(t, plugins, conf, "devices", "create", "--event-id", "1", "--mac", "02:00:00:00:00:01")
+	if err != nil {
+		t.Fatalf("devices create with the device lane off: %v", err)
+	}
+	id := fmt.Sprint(printedIDOf(t, dev))
+	if out, _, err := runWith(t, plugins, conf, "devices", "archive", "--id", id); err != nil || fmt.Sprint(printedIDOf(t, out)) != id {
+		t.Errorf("devices archive with the device lane off: %q %v", out, err)
 	}
 }
 
