@@ -67,7 +67,7 @@ vet: ## go vet
 	$(GO) vet $(PKGS)
 
 lint: lint-tools ## golangci-lint (config: .golangci.yml)
-	golangci-lint run $(PKGS)
+	golangci-lint run --allow-serial-runners $(PKGS)
 
 lint-tools:
 	bash scripts/tools.sh golangci-lint

@@ -144,7 +144,7 @@ if ((${#SERVICES[@]} > 0)); then
 fi
 
 # Lint and the chart checks run beside go test, each once its tools are built.
-job lint bash -c 'while [[ ! -f $0/golangci-lint.rc ]]; do sleep 1; done; [[ $(<"$0/golangci-lint.rc") == 0 ]] || { echo "golangci-lint did not install"; exit 1; }; shift; golangci-lint run "$@"' "$LOGS" "${PKGS_A[@]}"
+job lint bash -c 'while [[ ! -f $0/golangci-lint.rc ]]; do sleep 1; done; [[ $(<"$0/golangci-lint.rc") == 0 ]] || { echo "golangci-lint did not install"; exit 1; }; shift; golangci-lint run --allow-serial-runners "$@"' "$LOGS" "${PKGS_A[@]}"
 job chart-check bash -c 'while [[ ! -f $0/chart-tools.rc ]]; do sleep 1; done; [[ $(<"$0/chart-tools.rc") == 0 ]] || { echo "chart tools did not install"; exit 1; }; bash scripts/chart.sh check' "$LOGS"
 # Every fuzz target for a few seconds beside go test (the seeds alone run in go test): niced,
 # one worker, so go test keeps the CPUs it wants. Its failure names the input it wrote.
