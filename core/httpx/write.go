@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -29,6 +30,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // the header map directly, it costs no allocation per answer; net/http never mutates it).
 var JSONContentType = []string{"application/json"}
 
+// StatusClientClosedRequest is nginx's status for a request its client abandoned before the
+// answer; it is only ever recorded, never received.
+const StatusClientClosedRequest = 499
+
 type detailBody struct {
 	Detail string `json:"detail"`
 }
@@ -37,6 +42,16 @@ type detailBody struct {
 // handler turned into an answer is a 503, as NOTES.md wants of a dependency that is down. Other
 // unknown errors are a 500. The cause of either is logged with the request id, never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, log *zap.Logger, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		// The client closed its request (net/http cancels the request's context then; a graceful
+		// stop does not): no answer reaches it, and whatever failed inside is no failure of ours.
+		// nginx's 499 keeps it out of the 5xx that alerts watch, in metrics and the access log.
+		if log != nil {
+			log.Debug("request abandoned by its client", zap.String("request_id", RequestID(r.Context())), zap.Error(err))
+		}
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		WriteJSON(w, http.StatusUnprocessableEntity, struct {

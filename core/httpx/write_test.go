@@ -19,7 +19,7 @@ import (
 
 // TestWriteErrorOutages: an outage no handler answered is the contract's 503, not a 500; every
 // 5xx is logged once, naming the dependency when an outage caused it; a request its client
-// abandoned is not logged as a failure.
+// abandoned is recorded as 499 and not logged as a failure.
 func TestWriteErrorOutages(t *testing.T) {
 	down := fmt.Errorf("store: users.by_email: %w", &outage.Error{Dependency: outage.Database, Err: errors.New("dial tcp: connection refused")})
 	cancelled, cancel := context.WithCancel(context.Background())
@@ -36,7 +36,7 @@ func TestWriteErrorOutages(t *testing.T) {
 		{"outage answered 503 by its handler", context.Background(), httpx.Unavailable("Login temporarily unavailable", down), 503, zapcore.ErrorLevel, "database"},
 		{"503 without an outage (SMS provider)", context.Background(), httpx.Unavailable("Could not send", errors.New("sms: 502")), 503, zapcore.ErrorLevel, ""},
 		{"a bug", context.Background(), errors.New("nil map"), 500, zapcore.ErrorLevel, ""},
-		{"client gone", cancelled, httpx.Unavailable("Login temporarily unavailable", fmt.Errorf("load user: %w", context.Canceled)), 503, zapcore.DebugLevel, ""},
+		{"client gone", cancelled, httpx.Unavailable("Login temporarily unavailable", fmt.Errorf("load user: %w", context.Canceled)), httpx.StatusClientClosedRequest, zapcore.DebugLevel, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			core, logs := observer.New(zapcore.DebugLevel)
@@ -46,7 +46,11 @@ func TestWriteErrorOutages(t *testing.T) {
 			if w.Code != c.status {
 				t.Errorf("status %d, want %d", w.Code, c.status)
 			}
-			if body := w.Body.String(); !strings.HasPrefix(body, `{"detail":"`) || strings.Contains(body, "dial tcp") {
+			if body := w.Body.String(); c.status == httpx.StatusClientClosedRequest {
+				if body != "" {
+					t.Errorf("body %q for a client that is gone", body)
+				}
+			} else if !strings.HasPrefix(body, `{"detail":"`) || strings.Contains(body, "dial tcp") {
 				t.Errorf("body %s: want a detail sentence without the cause", body)
 			}
 			entries := logs.All()

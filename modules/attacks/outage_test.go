@@ -349,6 +349,13 @@ func TestOutageClientGone(t *testing.T) {
 			return served(t, env.Env, "password.login") > served0
 		})
 		m1 := metrics(t, env.Env)
+		// Recorded as nginx's 499, not as a 5xx the alerts would count.
+		if d := byStatus(m1, "password.login", "499") - byStatus(m0, "password.login", "499"); d != 1 {
+			t.Errorf("the abandoned login was recorded with status 499 %v times, want once", d)
+		}
+		if d := byStatus(m1, "password.login", "5") - byStatus(m0, "password.login", "5"); d != 0 {
+			t.Errorf("the abandoned login was recorded as a 5xx (%v more)", d)
+		}
 		return m1[passwordErrors] > m0[passwordErrors], m1[hashesMetric] > m0[hashesMetric]
 	}
 	unchanged := func(t *testing.T, redis0, db0 float64) {
@@ -472,4 +479,15 @@ func TestOutageEmbeddedDatabase(t *testing.T) {
 	if r := env.Client.Do("POST", "/tokens/api-key", body, testkit.Bearer(access)...); r.Status != 200 {
 		t.Errorf("API key creation once the lock is released: %d %s, want 200", r.Status, r.Body)
 	}
+}
+
+// byStatus sums cashless_auth_http_requests_total of route over statuses starting with status.
+func byStatus(m map[string]float64, route, status string) float64 {
+	var n float64
+	for k, v := range m {
+		if strings.HasPrefix(k, "cashless_auth_http_requests_total{") && strings.Contains(k, `route="`+route+`"`) && strings.Contains(k, `status="`+status) {
+			n += v
+		}
+	}
+	return n
 }
