@@ -166,6 +166,20 @@ func (m *Memory) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy
 
 // ReleaseAttempt implements Store.
 func (m *Memory) ReleaseAttempt(ctx context.Context, key string, a Attempt) error {
+	return m.amendCounter(ctx, key, a, (*counter).release)
+}
+
+// SettleAttempt implements Store.
+func (m *Memory) SettleAttempt(ctx context.Context, key string, a Attempt) error {
+	if a.Locked == 0 {
+		return checkKeys(key) // it started no lock: nothing waits for it
+	}
+	return m.amendCounter(ctx, key, a, (*counter).settle)
+}
+
+// amendCounter applies change for attempt a to the counter at key, unless the counter is gone or
+// is a newer one (another generation) that a never counted in.
+func (m *Memory) amendCounter(ctx context.Context, key string, a Attempt, change func(*counter, int64)) error {
 	if err := checkKeys(key); err != nil {
 		return err
 	}
@@ -182,35 +196,16 @@ func (m *Memory) ReleaseAttempt(ctx context.Context, key string, a Attempt) erro
 	if err != nil || c.gen != a.gen {
 		return err
 	}
-	c.release(a.N)
+	change(&c, a.N)
 	it.str = c.String()
 	return nil
 }
 
-// SettleAttempt implements Store.
-func (m *Memory) SettleAttempt(ctx context.Context, key string, a Attempt) error {
-	if err := checkKeys(key); err != nil {
-		return err
+// settle marks the lock no longer pending if attempt n started it.
+func (c *counter) settle(n int64) {
+	if c.lockN == n {
+		c.settled = true
 	}
-	if a.Locked == 0 {
-		return nil
-	}
-	now, err := m.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	it, err := m.lookupString(key, now)
-	if err != nil || it == nil {
-		return err
-	}
-	c, err := parseCounter(it.str)
-	if err != nil || c.gen != a.gen || c.lockN != a.N {
-		return err
-	}
-	c.settled = true
-	it.str = c.String()
-	return nil
 }
 
 // release uncounts attempt n and lifts the lock if n started it. A lock started by a later
@@ -265,7 +260,9 @@ if ttl < d then ttl = d end
 redis.call('SET', KEYS[1], string.format('%s:%d:%d:%d:%s', gen, n, lockn, untl, settled), 'PX', ttl)
 return {n, d, 0, gen, 0}`)
 
-	releaseAttemptScript = redis.NewScript(`
+	// amendAttemptScript is counter.release (ARGV[3] "release") or counter.settle ("settle")
+	// for attempt ARGV[2] of generation ARGV[1], keeping the key's expiry.
+	amendAttemptScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local g, a, b, c, st = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+):?([01]?)$')
@@ -274,28 +271,15 @@ if not g then
 end
 if g ~= ARGV[1] then return 0 end
 if st == '' then st = '1' end
-local n, lockn, untl = tonumber(a), tonumber(b), tonumber(c)
-if n > 0 then n = n - 1 end
-if lockn == tonumber(ARGV[2]) then lockn, untl, st = 0, 0, '1' end
+local n, lockn, untl, attempt = tonumber(a), tonumber(b), tonumber(c), tonumber(ARGV[2])
+if ARGV[3] == 'release' then
+  if n > 0 then n = n - 1 end
+  if lockn == attempt then lockn, untl, st = 0, 0, '1' end
+elseif lockn == attempt then
+  st = '1'
+end
 local ttl = redis.call('PTTL', KEYS[1])
 local val = string.format('%s:%d:%d:%d:%s', g, n, lockn, untl, st)
-if ttl > 0 then
-  redis.call('SET', KEYS[1], val, 'PX', ttl)
-else
-  redis.call('SET', KEYS[1], val)
-end
-return 1`)
-
-	settleAttemptScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local g, a, b, c, st = string.match(v, '^(%x+):(%d+):(%d+):(%-?%d+):?([01]?)$')
-if not g then
-  return redis.error_reply('ERR value is not an integer or out of range')
-end
-if g ~= ARGV[1] or tonumber(b) ~= tonumber(ARGV[2]) then return 0 end
-local ttl = redis.call('PTTL', KEYS[1])
-local val = string.format('%s:%s:%s:%s:1', g, a, b, c)
 if ttl > 0 then
   redis.call('SET', KEYS[1], val, 'PX', ttl)
 else
@@ -326,8 +310,7 @@ func (r *Redis) ReserveAttempt(ctx context.Context, key string, p AttemptPolicy)
 	wait, _ := res[2].(int64)
 	gen, _ := res[3].(string)
 	if wait > 0 {
-		pending := len(res) > 4 && res[4] == int64(1)
-		return Attempt{Pending: pending}, time.Duration(wait) * time.Millisecond, nil
+		return Attempt{Pending: res[4] == int64(1)}, time.Duration(wait) * time.Millisecond, nil
 	}
 	return Attempt{N: n, Locked: time.Duration(d) * time.Millisecond, gen: gen}, 0, nil
 }
@@ -340,7 +323,7 @@ func (r *Redis) ReleaseAttempt(ctx context.Context, key string, a Attempt) error
 	if a.gen == "" {
 		return nil // the zero Attempt was never counted
 	}
-	return mapErr(releaseAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N).Err())
+	return mapErr(amendAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N, "release").Err())
 }
 
 // SettleAttempt implements Store.
@@ -351,5 +334,5 @@ func (r *Redis) SettleAttempt(ctx context.Context, key string, a Attempt) error 
 	if a.gen == "" || a.Locked == 0 {
 		return nil // it started no lock: nothing waits for it
 	}
-	return mapErr(settleAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N).Err())
+	return mapErr(amendAttemptScript.Run(ctx, r.c, []string{r.key(key)}, a.gen, a.N, "settle").Err())
 }
