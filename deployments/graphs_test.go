@@ -21,6 +21,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/router"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
+	"github.com/cashlessmedia/cashless-auth/deployments/chartconfig"
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
@@ -54,7 +55,10 @@ func TestTenantGraphs(t *testing.T) {
 	for _, tenant := range tenantFiles(t) {
 		t.Run(tenant, func(t *testing.T) {
 			start := time.Now()
-			rendered := chartConfig(t, tenant)
+			rendered, err := chartconfig.Render("..", tenant)
+			if err != nil {
+				t.Fatal(err)
+			}
 			on := lanesOn(t, rendered, catalogue)
 
 			infra := map[string]any{
@@ -68,7 +72,7 @@ func TestTenantGraphs(t *testing.T) {
 				"mail.smtp.tls":             "none",
 				"mail.smtp.username":        "",
 			}
-			switch lookup(rendered, "sms.provider") {
+			switch chartconfig.Lookup(rendered, "sms.provider") {
 			case "twilio":
 				infra["sms.twilio.base_url"] = smsAPI.URL
 				infra["sms.twilio.auth_token"] = "twilio-stand-in"
@@ -89,7 +93,7 @@ func TestTenantGraphs(t *testing.T) {
 				infra["firebase.credentials_file"] = ""
 				infra["firebase.allow_emulator"] = true
 			}
-			if kid, _ := lookup(rendered, "jwt.active_kid").(string); kid != "" {
+			if kid, _ := chartconfig.Lookup(rendered, "jwt.active_kid").(string); kid != "" {
 				infra["jwt.keys_dir"] = testkit.StandInKeyring(t, kid) // the chart mounts the keyring Secret here
 			}
 
@@ -188,7 +192,7 @@ func lanesOn(t *testing.T, rendered map[string]any, catalogue []core.Plugin) map
 	t.Helper()
 	on := map[string]bool{}
 	for _, p := range catalogue {
-		switch v := lookup(rendered, core.SwitchKey(p.Name)).(type) {
+		switch v := chartconfig.Lookup(rendered, core.SwitchKey(p.Name)).(type) {
 		case nil:
 			on[p.Name] = p.AlwaysOn || p.EnabledByDefault
 		case bool:
@@ -322,7 +326,7 @@ func checkRouteLimits(t *testing.T, env *testkit.Env, rendered map[string]any, o
 	for _, c := range env.Server.Handler().Routes {
 		routes[c.Name] = c
 	}
-	overrides, _ := lookup(rendered, "ratelimit.routes").(map[string]any)
+	overrides, _ := chartconfig.Lookup(rendered, "ratelimit.routes").(map[string]any)
 	client := 0
 	for _, module := range sortedKeys(overrides) {
 		actions, ok := overrides[module].(map[string]any)
@@ -389,27 +393,7 @@ func paramTypes(path string) map[string]string {
 	return out
 }
 
-// ---- the chart's rendering -------------------------------------------------------------------
-
-// chartConfig is the config.yaml the chart renders for tenant: the chart's `config` values with
-// the tenant's `config` deep-merged over them, as Helm merges values. The template adds only
-// server.addr and Secret mount paths, which the test sets itself; scripts/chart.sh checks the
-// real rendering with helm (TestRenderedTenantConfigsLoad).
-func chartConfig(t *testing.T, tenant string) map[string]any {
-	t.Helper()
-	chart, _ := readYAMLMap(t, filepath.Join(chartDir, "values.yaml"))["config"].(map[string]any)
-	values, _ := readYAMLMap(t, filepath.Join(tenantsDir, tenant+".yaml"))["config"].(map[string]any)
-	return mergeValues(mergeValues(nil, chart), values)
-}
-
-func readYAMLMap(t *testing.T, path string) map[string]any {
-	t.Helper()
-	m := map[string]any{}
-	if err := yaml.Unmarshal([]byte(mustRead(t, path)), &m); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return m
-}
+// ---- writing the rendered config ---------------------------------------------------------------
 
 func writeYAML(t *testing.T, m map[string]any) string {
 	t.Helper()
@@ -422,37 +406,6 @@ func writeYAML(t *testing.T, m map[string]any) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// mergeValues merges src into a copy of dst as Helm merges values: maps recursively, anything
-// else replaced.
-func mergeValues(dst, src map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range dst {
-		out[k] = v
-	}
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			dm, _ := out[k].(map[string]any)
-			out[k] = mergeValues(dm, sm)
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// lookup returns the value at a dotted key, or nil.
-func lookup(m map[string]any, key string) any {
-	var cur any = m
-	for _, part := range strings.Split(key, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[part]
-	}
-	return cur
 }
 
 // postgres is a fresh PostgreSQL database: the chart always runs PostgreSQL + Redis.

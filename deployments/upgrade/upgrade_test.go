@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -14,6 +13,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
+	"github.com/cashlessmedia/cashless-auth/deployments/chartconfig"
 )
 
 // TestUpgradeFromLastRelease is the upgrade gate (docs/upgrading.md). For each scenario — today's
@@ -139,7 +139,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	}
 	keyring := ""
 	for _, cfg := range []map[string]any{sc.oldConfig, sc.newConfig} {
-		if kid, _ := lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
+		if kid, _ := chartconfig.Lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
 			keyring = testkit.StandInKeyring(t, kid) // the chart mounts the tenant's keyring Secret here
 		}
 	}
@@ -147,16 +147,16 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		infra["jwt.keys_dir"] = keyring
 	}
 	configFor := func(base map[string]any) []byte {
-		cfg := deepCopy(base)
+		cfg := chartconfig.Merge(nil, base)
 		for k, v := range infra {
-			set(cfg, k, v)
+			chartconfig.Set(cfg, k, v)
 		}
-		if provider, _ := lookup(cfg, "sms.provider").(string); provider == "twilio" {
-			set(cfg, "sms.twilio.base_url", p.sms.srv.URL)
+		if provider, _ := chartconfig.Lookup(cfg, "sms.provider").(string); provider == "twilio" {
+			chartconfig.Set(cfg, "sms.twilio.base_url", p.sms.srv.URL)
 			secrets["CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN"] = "twilio-stand-in"
 		} else {
-			set(cfg, "sms.provider", "webhook")
-			set(cfg, "sms.webhook.url", p.sms.srv.URL+"/webhook")
+			chartconfig.Set(cfg, "sms.provider", "webhook")
+			chartconfig.Set(cfg, "sms.webhook.url", p.sms.srv.URL+"/webhook")
 		}
 		b, err := yaml.Marshal(cfg)
 		if err != nil {
@@ -222,85 +222,28 @@ func (d *deployment) enabledPaths(t *testing.T, bin string) map[string]bool {
 
 func readYAML(t *testing.T, path string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	m, err := chartconfig.ReadYAML(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	m := map[string]any{}
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 	return m
 }
 
 func tenantNames(t *testing.T, root string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "deployments", "tenants", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no tenant files under deployments/tenants: %v", err)
+	names, err := chartconfig.Tenants(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out []string
-	for _, f := range files {
-		out = append(out, strings.TrimSuffix(filepath.Base(f), ".yaml"))
-	}
-	return out
+	return names
 }
 
-// chartConfig is the config.yaml the chart of tree renders for tenant: the chart's default
-// `config` values with the tenant's `config` merged over them (Helm's deep merge of values;
-// the cashless-auth.configYAML template adds only server.addr and Secret mount paths, which
-// the gate sets itself). scripts/chart.sh checks the real rendering with helm.
+// chartConfig is the config.yaml the chart of tree renders for tenant.
 func chartConfig(t *testing.T, tree, tenant string) map[string]any {
 	t.Helper()
-	chart, _ := readYAML(t, filepath.Join(tree, "deployments", "helm", "cashless-auth", "values.yaml"))["config"].(map[string]any)
-	values, _ := readYAML(t, filepath.Join(tree, "deployments", "tenants", tenant+".yaml"))["config"].(map[string]any)
-	return merge(deepCopy(chart), values)
-}
-
-// merge merges src into dst as Helm merges values: maps recursively, anything else replaced.
-func merge(dst, src map[string]any) map[string]any {
-	if dst == nil {
-		dst = map[string]any{}
+	m, err := chartconfig.Render(tree, tenant)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				dst[k] = merge(dm, sm)
-				continue
-			}
-			dst[k] = merge(nil, sm)
-			continue
-		}
-		dst[k] = v
-	}
-	return dst
-}
-
-func deepCopy(m map[string]any) map[string]any { return merge(nil, m) }
-
-// lookup returns the value at a dotted key, or nil.
-func lookup(m map[string]any, key string) any {
-	var cur any = m
-	for _, part := range strings.Split(key, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[part]
-	}
-	return cur
-}
-
-// set puts v at a dotted key, creating the maps on the way.
-func set(m map[string]any, key string, v any) {
-	parts := strings.Split(key, ".")
-	for _, part := range parts[:len(parts)-1] {
-		next, ok := m[part].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[part] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
+	return m
 }
