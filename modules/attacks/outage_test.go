@@ -108,6 +108,28 @@ func (e *outageEnv) failures(t *testing.T) map[string]int {
 
 // dependencyErrors reads both series of cashless_auth_dependency_errors_total, which must
 // exist from the start, at 0 before any outage.
+// wantCounted checks an outage of dep (redis or database) that failed `failed` requests, the
+// counters having been redis0 and db0 before it: dep's series grew by at least that many (its
+// background work may add more), the other's did not move, and each failed request was logged
+// once, naming dep.
+func (e *outageEnv) wantCounted(t *testing.T, dep string, redis0, db0 float64, failed int) {
+	t.Helper()
+	redis1, db1 := dependencyErrors(t, e.Env)
+	down0, down1, up0, up1, up := redis0, redis1, db0, db1, "database"
+	if dep == "database" {
+		down0, down1, up0, up1, up = db0, db1, redis0, redis1, "redis"
+	}
+	if down1 < down0+float64(failed) {
+		t.Errorf("%s errors went from %v to %v over %d requests failed by it", dep, down0, down1, failed)
+	}
+	if up1 != up0 {
+		t.Errorf("%s errors went from %v to %v while only %s was down", up, up0, up1, dep)
+	}
+	if got := e.failures(t); got[dep] != failed || len(got) != 1 {
+		t.Errorf("dependency failures logged: %v, want one per failed request (%d), each naming %s", got, failed, dep)
+	}
+}
+
 func dependencyErrors(t *testing.T, env *testkit.Env) (redis, database float64) {
 	t.Helper()
 	m := metrics(t, env)
@@ -194,16 +216,7 @@ func TestOutageRedis(t *testing.T) {
 	if r := verifyAs(env.Env, key); r.Status != 200 || r.JSON(t)["valid"] != true {
 		t.Errorf("verify of an API key with Redis down: %d %s, want 200 valid (it needs only the database)", r.Status, r.Body)
 	}
-	redis1, db1 := dependencyErrors(t, env.Env)
-	if redis1 < redis0+float64(failed) {
-		t.Errorf("redis errors went from %v to %v over %d requests failed by Redis", redis0, redis1, failed)
-	}
-	if db1 != db0 {
-		t.Errorf("database errors went from %v to %v while only Redis was down", db0, db1)
-	}
-	if got := env.failures(t); got["redis"] != failed || len(got) != 1 {
-		t.Errorf("dependency failures logged: %v, want one per failed request (%d), each naming redis", got, failed)
-	}
+	env.wantCounted(t, "redis", redis0, db0, failed)
 
 	env.redis.Restore()
 	eventually(t, 15*time.Second, "login after Redis came back", func() bool {
@@ -279,16 +292,7 @@ func TestOutageDatabase(t *testing.T) {
 			t.Errorf("%s %s with the database down: %d %s, want 503", c.method, c.path, r.Status, r.Body)
 		}
 	}
-	redis1, db1 := dependencyErrors(t, env.Env)
-	if db1 < db0+float64(failed) {
-		t.Errorf("database errors went from %v to %v over %d requests failed by the database", db0, db1, failed)
-	}
-	if redis1 != redis0 {
-		t.Errorf("redis errors went from %v to %v while only the database was down", redis0, redis1)
-	}
-	if got := env.failures(t); got["database"] != failed || len(got) != 1 {
-		t.Errorf("dependency failures logged: %v, want one per failed request (%d), each naming the database", got, failed)
-	}
+	env.wantCounted(t, "database", redis0, db0, failed)
 
 	env.db.Restore()
 	eventually(t, 15*time.Second, "login after the database came back", func() bool {
