@@ -1,10 +1,9 @@
 package attacks_test
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -35,32 +34,13 @@ type reply struct {
 // send posts body to path from a client IP no other request used, with a bearer when given,
 // and checks the answer against the contract. It is safe from any goroutine.
 func send(t *testing.T, env *testkit.Env, path string, body any, bearer string) (reply, error) {
-	sent, _ := json.Marshal(body)
-	req, err := http.NewRequest(http.MethodPost, env.URL+path, bytes.NewReader(sent))
+	resp, err := postFromNewIP(context.Background(), t, env, path, body, bearer)
 	if err != nil {
 		return reply{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	ip := fromNewIP()
-	req.Header.Set(ip[0], ip[1])
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, err
-	}
-	if err := testkit.CheckContract(req, sent, &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: data}); err != nil {
-		t.Errorf("POST %s → %d breaks the contract: %v\nbody: %s", path, resp.StatusCode, err, data)
-	}
-	r := reply{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
-	if err := json.Unmarshal(data, &r.body); err != nil {
-		return reply{}, fmt.Errorf("POST %s → %d: body %q: %w", path, resp.StatusCode, data, err)
+	r := reply{status: resp.Status, retryAfter: resp.Header.Get("Retry-After")}
+	if err := json.Unmarshal(resp.Body, &r.body); err != nil {
+		return reply{}, fmt.Errorf("POST %s → %d: body %q: %w", path, resp.Status, resp.Body, err)
 	}
 	r.detail, _ = r.body["detail"].(string)
 	return r, nil

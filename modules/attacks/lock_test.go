@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -62,28 +60,12 @@ type answer struct {
 // post sends body to path from a fresh client IP and checks the answer against the contract. It
 // is safe from any goroutine; it fails only when ctx ends or the connection breaks.
 func post(ctx context.Context, t *testing.T, env *testkit.Env, path string, body map[string]any) (answer, error) {
-	sent, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, "POST", env.URL+path, bytes.NewReader(sent))
+	r, err := postFromNewIP(ctx, t, env, path, body, "")
 	if err != nil {
 		return answer{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	ip := fromNewIP()
-	req.Header.Set(ip[0], ip[1])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{}, err
-	}
-	if err := testkit.CheckContract(req, sent, &testkit.Response{Status: resp.StatusCode, Header: resp.Header, Body: data}); err != nil {
-		t.Errorf("POST %s → %d breaks the contract: %v\nbody: %s", path, resp.StatusCode, err, data)
-	}
-	a := answer{status: resp.StatusCode, retryAfter: -1}
-	if v := resp.Header.Get("Retry-After"); v != "" {
+	a := answer{status: r.Status, retryAfter: -1}
+	if v := r.Header.Get("Retry-After"); v != "" {
 		if a.retryAfter, err = strconv.Atoi(v); err != nil {
 			t.Errorf("Retry-After %q is not seconds", v)
 		}

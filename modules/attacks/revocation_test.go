@@ -1,12 +1,9 @@
 package attacks_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -184,30 +181,14 @@ func TestPasswordResetEndsAdminOfflineTokens(t *testing.T) {
 }
 
 // rawPost is a POST from a fresh client IP that reports instead of failing, for goroutines.
-func rawPost(base, path string, body any, bearer string) (int, map[string]any, error) {
-	sent, _ := json.Marshal(body)
-	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(sent))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	ip := fromNewIP()
-	req.Header.Set(ip[0], ip[1])
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+func rawPost(t *testing.T, env *testkit.Env, path string, body any, bearer string) (int, map[string]any, error) {
+	r, err := postFromNewIP(context.Background(), t, env, path, body, bearer)
 	if err != nil {
 		return 0, nil, err
 	}
 	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	return resp.StatusCode, m, nil
+	_ = json.Unmarshal(r.Body, &m)
+	return r.Status, m, nil
 }
 
 // TestRevokeSessionEndsEverything: `users revoke-session` ends everything an operator holds —
@@ -261,14 +242,14 @@ func TestRevokeSessionEndsEverything(t *testing.T) {
 					return
 				default:
 				}
-				status, m, err := rawPost(env.URL, "/auth/refresh", map[string]any{"refresh_token": pair.refresh}, "")
+				status, m, err := rawPost(t, env, "/auth/refresh", map[string]any{"refresh_token": pair.refresh}, "")
 				if err == nil && status == 200 {
 					pair = tokenPair{m["access_token"].(string), m["refresh_token"].(string)}
 					mu.Lock()
 					got = append(got, pair.access)
 					mu.Unlock()
 				}
-				status, m, err2 := rawPost(env.URL, "/tokens/offline", map[string]any{"event_id": ev}, pair.access)
+				status, m, err2 := rawPost(t, env, "/tokens/offline", map[string]any{"event_id": ev}, pair.access)
 				if err2 == nil && status == 200 {
 					mu.Lock()
 					got = append(got, m["offline_token"].(string))
