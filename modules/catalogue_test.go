@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
@@ -16,9 +16,8 @@ import (
 	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
-// TestFragmentsAreTheContract: the modules' fragments, assembled, are exactly the contract, so
-// no module drifted from the text clients rely on and no operation is unowned.
-func TestFragmentsAreTheContract(t *testing.T) {
+func moduleFragments(t *testing.T) []openapi.Fragment {
+	t.Helper()
 	files, err := filepath.Glob("*/openapi.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fragments: %v", err)
@@ -31,15 +30,67 @@ func TestFragmentsAreTheContract(t *testing.T) {
 		}
 		frags = append(frags, openapi.Fragment{Module: filepath.Dir(f), JSON: b})
 	}
-	doc, err := openapi.Assemble(frags)
-	if err != nil {
+	return frags
+}
+
+// TestFragmentsKeepTheContract: the contract is a floor. Every operation of
+// docs/contract/openapi.json is served, with its text and schemas unchanged, by exactly one
+// module; modules may add operations and schemas, documented in their fragments.
+func TestFragmentsKeepTheContract(t *testing.T) {
+	if err := openapi.Floor(docs.Contract, moduleFragments(t)); err != nil {
 		t.Fatal(err)
 	}
-	var got, want any
-	_ = json.Unmarshal(doc.JSON, &got)
-	_ = json.Unmarshal(docs.Contract, &want)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatal("assembled fragments differ from docs/contract/openapi.json")
+}
+
+// TestFloorCatchesDrift: with the real fragments, an extra module that alters a contract
+// operation, one that redefines a contract schema, and one that serves an operation already
+// served, each fail the floor; a documented addition passes.
+func TestFloorCatchesDrift(t *testing.T) {
+	extra := func(module, fragment string) []openapi.Fragment {
+		return append(moduleFragments(t), openapi.Fragment{Module: module, JSON: []byte(fragment)})
+	}
+	var contract struct {
+		Paths map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(docs.Contract, &contract); err != nil {
+		t.Fatal(err)
+	}
+	health, err := json.Marshal(contract.Paths["/health"]["get"])
+	if err != nil || len(health) < 10 {
+		t.Fatalf("contract has no GET /health: %v", err)
+	}
+	const added = `{"paths": {"/auth/login/example": {"post": {"summary": "Example login", "operationId": "example_login",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExampleLogin"}}}},
+		"responses": {"200": {"description": "Successful Response"}, "422": {"description": "Validation Error"}}}}},
+		"components": {"schemas": {"ExampleLogin": {"type": "object", "properties": {"kind": {"enum": ["a", "b"], "type": "string"}}}}}}`
+	if err := openapi.Floor(docs.Contract, extra("example", added)); err != nil {
+		t.Fatalf("a documented addition: %v", err)
+	}
+	tests := []struct{ name, fragment, want string }{
+		{"a second server of GET /health", `{"paths": {"/health": {"get": ` + string(health) + `}}}`,
+			"GET /health is served by 2 modules"},
+		{"an altered contract operation", `{"paths": {"/auth/login": {"post": {"summary": "Login", "operationId": "example_login_override",
+			"responses": {"200": {"description": "ok"}}}}}}`, "POST /auth/login is served by 2 modules"},
+		{"a conflicting contract schema", `{"paths": {}, "components": {"schemas": {"LoginRequest": {"type": "object"}}}}`,
+			"example redefines contract schema LoginRequest differently"},
+		{"an undocumented addition", `{"paths": {"/x": {"post": {"operationId": "x_post", "requestBody": {"content": {}}, "responses": {}}}}}`,
+			"no summary or description"},
+	}
+	for _, tc := range tests {
+		err := openapi.Floor(docs.Contract, extra("example", tc.fragment))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	// A module of its own that changes one contract operation's text is caught too.
+	frags := moduleFragments(t)
+	for i, f := range frags {
+		if f.Module == "system" {
+			frags[i].JSON = []byte(strings.Replace(string(f.JSON), `"/health"`, `"/healthz"`, 1))
+		}
+	}
+	if err := openapi.Floor(docs.Contract, frags); err == nil || !strings.Contains(err.Error(), "GET /health is served by no module") {
+		t.Errorf("a moved contract operation: got %v", err)
 	}
 }
 

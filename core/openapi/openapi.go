@@ -66,7 +66,9 @@ type Document struct {
 }
 
 // Assemble merges fragments into one document. Two fragments may share a schema only if they
-// agree on it; two may never serve the same method and path.
+// agree on it; two may never serve the same method and path, nor use the same operationId (the
+// router finds an operation's schema by it). Whether the fragments keep the contract's
+// operations is Floor's to check, since it needs every module's fragment.
 func Assemble(frags []Fragment) (*Document, error) {
 	var base map[string]any
 	if err := json.Unmarshal(baseJSON, &base); err != nil {
@@ -110,6 +112,9 @@ func Assemble(frags []Fragment) (*Document, error) {
 					if c, ok := od.RequestBody.Content["application/json"]; ok {
 						op.Body = c.Schema
 					}
+				}
+				if prev, dup := ops[op.ID]; dup {
+					return nil, fmt.Errorf("openapi: operationId %s names both %s %s and %s %s (second by %s)", op.ID, prev.Method, prev.Path, op.Method, op.Path, f.Module)
 				}
 				ops[op.ID] = op
 			}
