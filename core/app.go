@@ -28,6 +28,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/auth"
+	"github.com/cashlessmedia/cashless-auth/core/identity"
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/notbefore"
@@ -89,6 +90,9 @@ func Options(v *viper.Viper, cfg config.Core, plugins []Plugin, extra ...fx.Opti
 	for _, p := range plugins {
 		if p.Enabled(v) {
 			opts = append(opts, p.Module)
+			if set, ok := p.migrationSet(); ok {
+				opts = append(opts, fx.Supply(fx.Annotate(set, fx.ResultTags(`group:"migrations"`))))
+			}
 		}
 	}
 	opts = append(opts, extra...)
@@ -119,7 +123,8 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			NewAccountLock,
 			newStaffPasswords,
 			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
-			store.NewEventClients, store.NewPasswordResets,
+			store.NewEventClients, store.NewPasswordResets, store.NewIdentities,
+			identity.New,
 			newDocument,
 			newHandler,
 			newServer,
@@ -277,24 +282,38 @@ func loadOrCreate(dir, name string, gen func() ([]byte, error)) ([]byte, error) 
 	return b, nil
 }
 
-func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger, m *metrics.Metrics) (*store.DB, error) {
+// moduleMigrations are the enabled modules' own migration sets (Plugin.Migrations), in catalogue
+// order, as Options supplies them.
+type moduleMigrations struct {
+	fx.In
+	Sets []store.MigrationSet `group:"migrations"`
+}
+
+func openDB(lc fx.Lifecycle, cfg config.Core, log *zap.Logger, m *metrics.Metrics, mods moduleMigrations) (*store.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	db, err := store.Open(ctx, cfg.Database.URL, cfg.Data.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("core: open database %s: %w", store.RedactURL(cfg.Database.URL), err)
 	}
-	db.OnMigration = func(version int64, d time.Duration) {
-		log.Info("database migration applied", zap.Int64("version", version), zap.Duration("duration", d))
+	db.OnMigration = func(owner string, version int64, d time.Duration) {
+		log.Info("database migration applied", zap.String("owner", migrationOwner(owner)), zap.Int64("version", version), zap.Duration("duration", d))
 	}
 	watchOutages(m, outage.Database, func(failed func()) { db.OnOutage = failed })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.MigrateAll(ctx, mods.Sets); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("core: migrate: %w", err)
 	}
 	log.Info("database ready", zap.String("dialect", db.Dialect), zap.String("url", store.RedactURL(cfg.Database.URL)))
 	lc.Append(fx.StopHook(db.Close))
 	return db, nil
+}
+
+func migrationOwner(owner string) string {
+	if owner == "" {
+		return "core"
+	}
+	return owner
 }
 
 // redisClient is nil for the embedded default.

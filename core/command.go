@@ -53,9 +53,10 @@ func (c *CLI) Load() (*viper.Viper, config.Core, error) {
 	return c.v, c.cfg, c.err
 }
 
-// OpenStore opens and migrates the configured database; the caller closes it.
+// OpenStore opens and migrates the configured database (the core's schema and every enabled
+// module's); the caller closes it.
 func (c *CLI) OpenStore(ctx context.Context) (*store.DB, config.Core, error) {
-	_, cfg, err := c.Load()
+	v, cfg, err := c.Load()
 	if err != nil {
 		return nil, cfg, err
 	}
@@ -63,7 +64,7 @@ func (c *CLI) OpenStore(ctx context.Context) (*store.DB, config.Core, error) {
 	if err != nil {
 		return nil, cfg, fmt.Errorf("open database %s: %w", store.RedactURL(cfg.Database.URL), err)
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.MigrateAll(ctx, enabledMigrations(v, c.plugins)); err != nil {
 		db.Close()
 		return nil, cfg, fmt.Errorf("migrate: %w", err)
 	}

@@ -7,11 +7,10 @@ import (
 	"time"
 )
 
-// Consumer is an end user who logs in by phone OTP or Firebase.
+// Consumer is an end user who logs in by phone OTP or through an identity provider (Identities).
 type Consumer struct {
 	ID          int64
 	Phone       *string // E.164
-	FirebaseUID *string
 	Email       *string
 	CreatedAt   time.Time
 	LastLoginAt time.Time
@@ -23,11 +22,11 @@ type Consumers struct{ db *DB }
 // NewConsumers returns the consumers repository of db.
 func NewConsumers(db *DB) *Consumers { return &Consumers{db: db} }
 
-const consumerColumns = `id, phone, firebase_uid, email, created_at, last_login_at`
+const consumerColumns = `id, phone, email, created_at, last_login_at`
 
 func scanConsumer(row rowScanner) (Consumer, error) {
 	var c Consumer
-	err := row.Scan(&c.ID, &c.Phone, &c.FirebaseUID, &c.Email,
+	err := row.Scan(&c.ID, &c.Phone, &c.Email,
 		timeCol{&c.CreatedAt}, timeCol{&c.LastLoginAt})
 	return c, err
 }
@@ -54,23 +53,17 @@ func (r *Consumers) UpsertByPhone(ctx context.Context, phone string) (Consumer, 
 		[]any{phone, now, now})
 }
 
-// UpsertByFirebaseUID records a successful Firebase login, creating the consumer on first use,
-// and reports whether it was created. Non-nil phone and email claims replace the stored ones;
-// nil keeps them. Concurrent first logins yield one row. A phone number already held by another
-// consumer (for instance one created by phone OTP) is ErrConflict: linking accounts is the
-// caller's decision.
-func (r *Consumers) UpsertByFirebaseUID(ctx context.Context, uid string, phone, email *string) (Consumer, bool, error) {
-	if uid == "" {
-		return Consumer{}, false, errors.New("store: consumers.upsert_by_firebase_uid: empty uid")
-	}
-	now := r.db.now()
-	return r.upsert(ctx, "consumers.upsert_by_firebase_uid",
+// SignedIn records a sign-in of consumer id through an identity provider: non-nil phone and
+// e-mail claims replace the stored ones, nil keeps them. A phone number another consumer holds is
+// ErrConflict: linking two accounts is a decision for a person, not a side effect of a login.
+func (r *Consumers) SignedIn(ctx context.Context, id int64, phone, email *string) (Consumer, error) {
+	c, err := scanConsumer(r.db.X.QueryRowContext(ctx, r.db.rebind(
 		`UPDATE consumers SET phone = COALESCE(?, phone), email = COALESCE(?, email), last_login_at = ?
-		 WHERE firebase_uid = ? RETURNING `+consumerColumns,
-		[]any{phone, email, now, uid},
-		`INSERT INTO consumers (firebase_uid, phone, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (firebase_uid) DO NOTHING RETURNING `+consumerColumns,
-		[]any{uid, phone, email, now, now})
+		 WHERE id = ? RETURNING `+consumerColumns), phone, email, r.db.now(), id))
+	if err != nil {
+		return Consumer{}, r.db.mapErr(ctx, "consumers.signed_in", err)
+	}
+	return c, nil
 }
 
 // upsert tries the update first, since returning consumers are the common case and a failed

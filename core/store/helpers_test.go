@@ -53,6 +53,17 @@ func must[T any](v T, err error) func(t *testing.T) T {
 	}
 }
 
+// must2 is must for a three-result call; the second value rides along.
+func must2[T, U any](v T, u U, err error) func(t *testing.T) (T, U) {
+	return func(t *testing.T) (T, U) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v, u
+	}
+}
+
 func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

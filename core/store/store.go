@@ -65,9 +65,9 @@ type DB struct {
 	// Now is the clock used for created_at, updated_at and similar columns; nil means time.Now.
 	Now func() time.Time
 
-	// OnMigration is told about each applied migration (the service logs it through zap);
-	// nil keeps the store silent, as tests and CLI commands want.
-	OnMigration func(version int64, d time.Duration)
+	// OnMigration is told about each applied migration, with its set's owner ("" for the core;
+	// the service logs it through zap); nil keeps the store silent, as tests and CLI commands want.
+	OnMigration func(owner string, version int64, d time.Duration)
 
 	// OnOutage is told about each call that failed because the database could not serve it
 	// (see unavailable; the service counts them as cashless_auth_dependency_errors_total);
@@ -175,35 +175,90 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// Migrate applies every pending migration of the database's dialect; it is a no-op when the
-// schema is current. On PostgreSQL an advisory lock lets replicas start together.
+// Migrate applies every pending migration of the core's schema in the database's dialect; it is
+// a no-op when the schema is current. On PostgreSQL an advisory lock lets replicas start together.
 func (db *DB) Migrate(ctx context.Context) error {
+	return db.MigrateSet(ctx, CoreMigrations())
+}
+
+// MigrationSet is one owner's migrations: the core's, or a module's own (Plugin.Migrations). Each
+// owner keeps its own goose version table, so a module's versions never interleave with the core's
+// or another module's, and a module switched on later starts from its first migration.
+type MigrationSet struct {
+	// Owner names the set: "" for the core, else the module's name ([a-z0-9_]+).
+	Owner string
+	// FS holds one directory per dialect, postgres/ and sqlite/, of goose SQL files.
+	FS fs.FS
+}
+
+// CoreMigrations is the core's own set.
+func CoreMigrations() MigrationSet {
+	sub, err := fs.Sub(migrationsFS, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists at compile time
+	}
+	return MigrationSet{FS: sub}
+}
+
+// VersionTable is the goose table that records the set's applied versions: the core keeps
+// goose's default name, which databases made by earlier releases already have.
+func (m MigrationSet) VersionTable() string {
+	if m.Owner == "" {
+		return goose.DefaultTablename
+	}
+	return "goose_" + m.Owner + "_version"
+}
+
+func (m MigrationSet) check() error {
+	if m.FS == nil {
+		return fmt.Errorf("migrations of %q: no files", m.Owner)
+	}
+	for _, r := range m.Owner {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return fmt.Errorf("migrations of %q: the owner must be [a-z0-9_]+, it names a table", m.Owner)
+		}
+	}
+	return nil
+}
+
+// MigrateSet applies every pending migration of one set in the database's dialect.
+func (db *DB) MigrateSet(ctx context.Context, set MigrationSet) error {
+	fail := func(err error) error {
+		if set.Owner == "" {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		return fmt.Errorf("store: migrate module %s: %w", set.Owner, err)
+	}
+	if err := set.check(); err != nil {
+		return fail(err)
+	}
 	var dialect goose.Dialect
 	opts := []goose.ProviderOption{
 		goose.WithLogger(goose.NopLogger()),
 		goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName(set.VersionTable()),
 	}
 	switch db.Dialect {
 	case DialectPostgres:
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
+			return fail(err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	case DialectSQLite:
 		dialect = goose.DialectSQLite3
 	default:
-		return fmt.Errorf("store: migrate: unknown dialect %q", db.Dialect)
+		return fail(fmt.Errorf("unknown dialect %q", db.Dialect))
 	}
-	fsys, err := fs.Sub(migrationsFS, "migrations/"+db.Dialect)
+	fsys, err := fs.Sub(set.FS, db.Dialect)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return fail(err)
 	}
 	// A provider per call keeps goose's state out of package globals, so several DBs can coexist.
 	p, err := goose.NewProvider(dialect, db.X.DB, fsys, opts...)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return fail(err)
 	}
 	for attempt := 1; ; attempt++ {
 		results, err := p.Up(ctx)
@@ -213,7 +268,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		if db.OnMigration != nil {
 			for _, r := range results {
-				db.OnMigration(r.Source.Version, r.Duration)
+				db.OnMigration(set.Owner, r.Source.Version, r.Duration)
 			}
 		}
 		if err == nil {
@@ -224,14 +279,28 @@ func (db *DB) Migrate(ctx context.Context) error {
 		// rolled back as a whole (SQLite DDL is transactional), so trying again is safe and
 		// finds the work done.
 		if db.Dialect != DialectSQLite || attempt == 3 {
-			return fmt.Errorf("store: migrate: %w", err)
+			return fail(err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("store: migrate: %w", err)
+			return fail(err)
 		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
 		}
 	}
+}
+
+// MigrateAll applies the core's migrations, then each module set in order: a module's tables
+// may reference the core's.
+func (db *DB) MigrateAll(ctx context.Context, modules []MigrationSet) error {
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	for _, m := range modules {
+		if err := db.MigrateSet(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ping checks that the database answers; a failure is an outage like any other call's.
@@ -291,6 +360,11 @@ func (db *DB) rebind(query string) string {
 func dbTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// Err maps the error of a module's own query (on its own tables, through db.X) the way every
+// repository's is mapped: ErrNotFound, ErrConflict, ErrReference, or an outage the HTTP layer
+// answers 503 and the metrics count. op names the query in the message.
+func (db *DB) Err(ctx context.Context, op string, err error) error { return db.mapErr(ctx, op, err) }
 
 // mapErr translates driver errors into the package's sentinel errors and prefixes op.
 // The driver's message is kept for other errors; neither driver puts row values in it.

@@ -2,11 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/cashlessmedia/cashless-auth/core/store"
@@ -119,6 +122,52 @@ func TestMigrateIdempotent(t *testing.T) {
 			t.Fatalf("goose version = %d", version)
 		}
 		noErr(t, db.Ping(t.Context()))
+	})
+}
+
+// TestModuleMigrations: a module's set runs after the core's with its own version table, so its
+// versions start at 1 beside the core's, it can reference core tables, and applying it again or
+// after the core moved on is a no-op.
+func TestModuleMigrations(t *testing.T) {
+	files := func(create string) fstest.MapFS {
+		m := fstest.MapFS{}
+		for _, d := range []string{store.DialectPostgres, store.DialectSQLite} {
+			m[d+"/00001_notes.sql"] = &fstest.MapFile{Data: []byte("-- +goose Up\n" + create + "\n-- +goose Down\nDROP TABLE module_notes;\n")}
+		}
+		return m
+	}
+	eachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		set := store.MigrationSet{Owner: "notes", FS: files(
+			`CREATE TABLE module_notes (consumer_id BIGINT NOT NULL REFERENCES consumers (id), note TEXT NOT NULL);`)}
+		var applied []string
+		db.OnMigration = func(owner string, version int64, _ time.Duration) {
+			applied = append(applied, fmt.Sprintf("%s:%d", owner, version))
+		}
+		noErr(t, db.MigrateAll(ctx, []store.MigrationSet{set}))
+		noErr(t, db.MigrateAll(ctx, []store.MigrationSet{set}))
+		if !slices.Equal(applied, []string{"notes:1"}) {
+			t.Fatalf("applied %v, want the module's version 1 once (the core was current)", applied)
+		}
+		var moduleVersion, coreVersion int64
+		noErr(t, db.X.GetContext(ctx, &moduleVersion, `SELECT max(version_id) FROM goose_notes_version`))
+		noErr(t, db.X.GetContext(ctx, &coreVersion, `SELECT max(version_id) FROM goose_db_version`))
+		if moduleVersion != 1 || coreVersion < 3 {
+			t.Fatalf("versions: module %d, core %d", moduleVersion, coreVersion)
+		}
+		c, _ := must2(store.NewConsumers(db).UpsertByPhone(ctx, "+14155550100"))(t)
+		_, err := db.X.ExecContext(ctx, db.X.Rebind(`INSERT INTO module_notes (consumer_id, note) VALUES (?, 'x')`), c.ID)
+		noErr(t, err)
+
+		for _, bad := range []store.MigrationSet{{Owner: "Bad-Name", FS: set.FS}, {Owner: "x; DROP TABLE users", FS: set.FS}, {Owner: "nofiles"}} {
+			if err := db.MigrateSet(ctx, bad); err == nil {
+				t.Errorf("owner %q accepted", bad.Owner)
+			}
+		}
+		broken := store.MigrationSet{Owner: "broken", FS: files(`CREATE TABLE users (id INTEGER);`)}
+		if err := db.MigrateSet(ctx, broken); err == nil || !strings.Contains(err.Error(), "module broken") {
+			t.Errorf("a failing module migration: %v, want an error naming the module", err)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package firebase_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -165,6 +167,46 @@ func consumerOf(t *testing.T, env *testkit.Env, r *testkit.Response) store.Consu
 	return c
 }
 
+// linkedTo is the consumer the Firebase identity uid is linked to: issuer and subject as the
+// emulator's tokens state them.
+func linkedTo(t *testing.T, env *testkit.Env, uid string) int64 {
+	t.Helper()
+	id, err := store.NewIdentities(env.DB).Consumer(t.Context(), "https://securetoken.google.com/"+project, uid)
+	if err != nil {
+		t.Fatalf("identity of %s: %v", uid, err)
+	}
+	return id
+}
+
+// subjectOf is the sub of a login's access token, or what went wrong; safe off the test goroutine.
+func subjectOf(c *testkit.Client, r *testkit.Response) string {
+	var pair struct {
+		AccessToken string `json:"access_token"`
+	}
+	if r.Status != 200 || json.Unmarshal(r.Body, &pair) != nil {
+		return fmt.Sprintf("login: %d %s", r.Status, r.Body)
+	}
+	v := c.Do("POST", "/tokens/verify", map[string]any{"token": pair.AccessToken})
+	var verified struct {
+		Claims struct {
+			Sub string `json:"sub"`
+		} `json:"claims"`
+	}
+	if v.Status != 200 || json.Unmarshal(v.Body, &verified) != nil || verified.Claims.Sub == "" {
+		return fmt.Sprintf("verify: %d %s", v.Status, v.Body)
+	}
+	return verified.Claims.Sub
+}
+
+func legacyUID(t *testing.T, env *testkit.Env, consumerID int64) string {
+	t.Helper()
+	var uid sql.NullString
+	if err := env.DB.X.QueryRowContext(t.Context(), env.DB.X.Rebind(`SELECT firebase_uid FROM consumers WHERE id = ?`), consumerID).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	return uid.String
+}
+
 func TestFirebaseLogin(t *testing.T) {
 	host := emulator(t)
 	testkit.ForEachBackend(t, lane(nil), func(t *testing.T, env *testkit.Env) {
@@ -173,12 +215,52 @@ func TestFirebaseLogin(t *testing.T) {
 		t.Run("an emulator ID token is exchanged for consumer tokens", func(t *testing.T) {
 			u := signUp(t, host)
 			first := consumerOf(t, env, login(c, u.IDToken))
-			if first.FirebaseUID == nil || *first.FirebaseUID != u.UID || first.Email == nil || *first.Email != u.Email {
-				t.Fatalf("consumer %+v, want uid %s email %s", first, u.UID, u.Email)
+			if first.Email == nil || *first.Email != u.Email || linkedTo(t, env, u.UID) != first.ID {
+				t.Fatalf("consumer %+v, want the identity of uid %s linked to it, email %s", first, u.UID, u.Email)
 			}
 			again := consumerOf(t, env, login(c, signIn(t, host, u)))
 			if again.ID != first.ID {
 				t.Fatalf("second login is consumer %d, first was %d", again.ID, first.ID)
+			}
+			// The previous release finds consumers by this column: rolled back to, it must find
+			// the ones this release created (expand, then contract).
+			if legacy := legacyUID(t, env, first.ID); legacy != u.UID {
+				t.Fatalf("consumers.firebase_uid = %q, want %q", legacy, u.UID)
+			}
+		})
+
+		t.Run("a consumer an earlier release linked by firebase_uid keeps its id", func(t *testing.T) {
+			u := signUp(t, host)
+			var id int64
+			if err := env.DB.X.QueryRowContext(t.Context(), env.DB.X.Rebind(
+				`INSERT INTO consumers (firebase_uid, email) VALUES (?, ?) RETURNING id`), u.UID, u.Email).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			if got := consumerOf(t, env, login(c, u.IDToken)); got.ID != id {
+				t.Fatalf("login is consumer %d, the earlier release's is %d", got.ID, id)
+			}
+			if linked := linkedTo(t, env, u.UID); linked != id {
+				t.Fatalf("identity linked to %d, want %d", linked, id)
+			}
+		})
+
+		t.Run("concurrent first logins of one user make one consumer", func(t *testing.T) {
+			u := signUp(t, host)
+			withPhone(t, host, u)
+			tok := signIn(t, host, u)
+			const n = 8
+			subs := make([]string, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					subs[i] = subjectOf(c, login(c, tok))
+				})
+			}
+			wg.Wait()
+			for _, sub := range subs {
+				if sub != subs[0] {
+					t.Fatalf("concurrent first logins: %q", subs)
+				}
 			}
 		})
 
@@ -199,7 +281,7 @@ func TestFirebaseLogin(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := consumerOf(t, env, login(c, signIn(t, host, u)))
-			if got.ID == phoneUser.ID || got.Phone != nil || got.FirebaseUID == nil || *got.FirebaseUID != u.UID {
+			if got.ID == phoneUser.ID || got.Phone != nil || linkedTo(t, env, u.UID) != got.ID {
 				t.Fatalf("got %+v, phone consumer is %d", got, phoneUser.ID)
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	fb "firebase.google.com/go/v4"
 	"firebase.google.com/go/v4/auth"
@@ -13,8 +12,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/api/option"
 
-	coreauth "github.com/cashlessmedia/cashless-auth/core/auth"
-	"github.com/cashlessmedia/cashless-auth/core/sessions"
+	"github.com/cashlessmedia/cashless-auth/core/identity"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -66,30 +64,24 @@ func NewAuthClient(cfg Config, log *zap.Logger) (*auth.Client, error) {
 
 // Service exchanges Firebase ID tokens for platform sessions.
 type Service struct {
-	cfg       Config
-	verifier  TokenVerifier
-	consumers *store.Consumers
-	sessions  *sessions.Service
-	log       *zap.Logger
+	cfg        Config
+	verifier   TokenVerifier
+	identities *identity.Service
+	db         *store.DB
+	log        *zap.Logger
 }
 
 // NewService builds the lane's service.
-func NewService(cfg Config, v TokenVerifier, consumers *store.Consumers, s *sessions.Service, log *zap.Logger) *Service {
-	return &Service{cfg: cfg, verifier: v, consumers: consumers, sessions: s, log: log.Named("firebase")}
+func NewService(cfg Config, v TokenVerifier, identities *identity.Service, db *store.DB, log *zap.Logger) *Service {
+	return &Service{cfg: cfg, verifier: v, identities: identities, db: db, log: log.Named("firebase")}
 }
 
 // Result is a successful login.
-type Result struct {
-	Pair     sessions.Pair
-	Consumer store.Consumer
-	Created  bool
-	// PhoneConflict says the token's phone number belongs to another consumer and was not
-	// copied (accounts are not linked automatically).
-	PhoneConflict bool
-}
+type Result = identity.Result
 
-// Login verifies idToken and opens a consumer session for its Firebase uid, creating the
-// consumer on first use and keeping the token's phone and e-mail claims.
+// Login verifies idToken and opens a consumer session for the identity it proves (the token's
+// issuer, https://securetoken.google.com/<project>, and its uid), creating the consumer on first
+// use and keeping the token's phone and e-mail claims.
 func (s *Service) Login(ctx context.Context, idToken string) (Result, error) {
 	tok, err := s.verify(ctx, idToken)
 	if err != nil {
@@ -103,22 +95,48 @@ func (s *Service) Login(ctx context.Context, idToken string) (Result, error) {
 		e := store.NormalizeEmail(*email)
 		email = &e
 	}
-	var res Result
-	res.Consumer, res.Created, err = s.consumers.UpsertByFirebaseUID(ctx, tok.UID, phone, email)
-	if errors.Is(err, store.ErrConflict) && phone != nil {
-		// The number already belongs to another consumer (e.g. one created by phone OTP).
-		// Linking two accounts is a decision for a person, not a side effect of a login.
-		res.PhoneConflict = true
-		res.Consumer, res.Created, err = s.consumers.UpsertByFirebaseUID(ctx, tok.UID, nil, email)
-	}
+	res, err := s.identities.SignIn(ctx, identity.Claims{
+		Issuer: tok.Issuer, Subject: tok.UID, Phone: phone, Email: email,
+		Legacy: func(ctx context.Context) (int64, bool, error) { return s.legacyConsumer(ctx, tok.UID) },
+	})
 	if err != nil {
-		return Result{}, fmt.Errorf("firebase: consumer: %w", err)
+		return Result{}, fmt.Errorf("firebase: %w", err)
 	}
-	res.Pair, err = s.sessions.Start(ctx, sessions.Principal{Subject: strconv.FormatInt(res.Consumer.ID, 10), Role: coreauth.RoleConsumer})
-	if err != nil {
+	if err := s.keepLegacyLink(ctx, res.Consumer.ID, tok.UID); err != nil {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// legacyConsumer finds the consumer releases before identities linked to uid, through the
+// consumers.firebase_uid column; the first sign-in after the upgrade links the identity to it.
+func (s *Service) legacyConsumer(ctx context.Context, uid string) (int64, bool, error) {
+	var id int64
+	err := s.db.X.QueryRowContext(ctx, s.db.X.Rebind(`SELECT id FROM consumers WHERE firebase_uid = ?`), uid).Scan(&id)
+	switch err = s.db.Err(ctx, "firebase.legacy_consumer", err); {
+	case err == nil:
+		return id, true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return 0, false, nil
+	default:
+		return 0, false, err
+	}
+}
+
+// keepLegacyLink writes the uid into consumers.firebase_uid as releases before identities did, so
+// that the previous release, rolled back to, finds the consumers this one created (expand, then
+// contract: the column goes in a later release). One write by primary key, a no-op once set.
+func (s *Service) keepLegacyLink(ctx context.Context, consumerID int64, uid string) error {
+	_, err := s.db.X.ExecContext(ctx, s.db.X.Rebind(
+		`UPDATE consumers SET firebase_uid = ? WHERE id = ? AND firebase_uid IS NULL`), uid, consumerID)
+	err = s.db.Err(ctx, "firebase.keep_legacy_link", err)
+	if errors.Is(err, store.ErrConflict) {
+		// Another consumer holds the uid in the legacy column: only a previous release running
+		// beside this one could have written it. The identity decides here; say so and go on.
+		s.log.Warn("legacy firebase_uid held by another consumer", zap.Int64("consumer_id", consumerID))
+		return nil
+	}
+	return err
 }
 
 func (s *Service) verify(ctx context.Context, idToken string) (*auth.Token, error) {
