@@ -46,6 +46,9 @@ var (
 func nulCtx() map[string]any { return map[string]any{"error": map[string]any{}} }
 
 func (e *errKind) msg(ctx map[string]any) string {
+	if m, ok := constraintMsg(e, ctx); ok {
+		return m
+	}
 	switch e {
 	case errStringTooShort:
 		return lengthMsg("at least", ctx["min_length"].(int))

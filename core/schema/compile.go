@@ -25,6 +25,7 @@ const (
 	kDict     // free-form object (dict[str, Any])
 	kNullable // anyOf [X, {"type":"null"}]
 	kUnion    // anyOf of several non-null schemas
+	kEnum     // enum or const: a Literal or an Enum class
 )
 
 type extraMode uint8
@@ -44,9 +45,15 @@ type node struct {
 	pattern        string
 	re             *regexp.Regexp
 
-	items   *node   // array
-	inner   *node   // nullable
-	choices []*node // union
+	// integer and number: constraints in pydantic's checking order
+	bounds []bound
+
+	enum *enumSpec
+
+	items              *node   // array
+	minItems, maxItems int     // array; -1 when absent
+	inner              *node   // nullable
+	choices            []*node // union
 
 	// model
 	props  []prop
@@ -59,6 +66,10 @@ type prop struct {
 	quoted   []byte // JSON-encoded name, for re-encoding coerced bodies
 	node     *node
 	required bool
+}
+
+func newNode(k kind) *node {
+	return &node{kind: k, minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
 }
 
 func (n *node) hasStrConstraints() bool {
@@ -89,11 +100,22 @@ func (n *node) tag(depth int) string {
 	}
 	switch n.kind {
 	case kString:
+		if n.hasStrConstraints() {
+			return "constrained-str"
+		}
 		return "str"
 	case kInteger:
+		if len(n.bounds) > 0 {
+			return "constrained-int"
+		}
 		return "int"
 	case kNumber:
+		if len(n.bounds) > 0 {
+			return "constrained-float"
+		}
 		return "float"
+	case kEnum:
+		return n.enum.tag
 	case kBoolean:
 		return "bool"
 	case kArray:
@@ -270,13 +292,32 @@ func (c *compiler) resolve(ref string) (*jv, error) {
 	return cur, nil
 }
 
+// keywordsByType is the supported subset. Everything else is refused at compile time, naming
+// the keyword and where it is, rather than silently not enforced. format is refused too: the
+// answers of pydantic's EmailStr, UUID, datetime and URL validators are not reproduced.
 var keywordsByType = map[string]map[string]bool{
-	"string":  {"type": true, "minLength": true, "maxLength": true, "pattern": true, "format": true},
-	"integer": {"type": true, "format": true},
-	"number":  {"type": true, "format": true},
+	"string":  {"type": true, "minLength": true, "maxLength": true, "pattern": true},
+	"integer": {"type": true, "minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true},
+	"number":  {"type": true, "minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true},
 	"boolean": {"type": true},
-	"array":   {"type": true, "items": true},
+	"array":   {"type": true, "items": true, "minItems": true, "maxItems": true},
 	"object":  {"type": true, "properties": true, "required": true, "additionalProperties": true},
+}
+
+// refusedKeywords explains the refusals a fragment author is most likely to meet.
+var refusedKeywords = map[string]string{
+	"format":        "pydantic's format validators (email, uuid, date-time, uri) are not reproduced",
+	"oneOf":         "pydantic publishes oneOf only for discriminated unions, which are not supported; use anyOf",
+	"discriminator": "discriminated unions are not supported; use anyOf",
+	"allOf":         "allOf is not supported",
+	"not":           "not is not supported",
+}
+
+func unsupported(path, k, where string) error {
+	if why, ok := refusedKeywords[k]; ok {
+		return fmt.Errorf("schema %s: keyword %q is not supported%s: %s", path, k, where, why)
+	}
+	return fmt.Errorf("schema %s: keyword %q is not supported%s", path, k, where)
 }
 
 func isAnnotation(k string) bool {
@@ -290,14 +331,14 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 	if v.kind != 'o' {
 		if v.kind == 'b' && v.b {
 			// true is the JSON Schema spelling of "anything".
-			return &node{kind: kAny, minLen: -1, maxLen: -1}, nil
+			return newNode(kAny), nil
 		}
 		return nil, fmt.Errorf("schema %s: a schema must be an object", path)
 	}
 	if ref := v.get("$ref"); ref != nil {
 		for _, k := range v.keys {
 			if k != "$ref" && !isAnnotation(k) {
-				return nil, fmt.Errorf("schema %s: keyword %q beside $ref is not supported", path, k)
+				return nil, unsupported(path, k, " beside $ref")
 			}
 		}
 		if ref.kind != 's' {
@@ -313,7 +354,7 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 		return c.compile(target, ref.str, refDepth+1)
 	}
 
-	n := &node{minLen: -1, maxLen: -1}
+	n := newNode(kAny)
 	c.memo[v] = n
 	if t := v.get("title"); t != nil && t.kind == 's' {
 		n.title = t.str
@@ -321,11 +362,14 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 	if any := v.get("anyOf"); any != nil {
 		return n, c.fillAnyOf(n, v, any, path)
 	}
+	if v.get("enum") != nil || v.get("const") != nil {
+		return n, c.fillEnum(n, v, path, enumClass(v, path))
+	}
 	t := v.get("type")
 	if t == nil {
 		for _, k := range v.keys {
 			if !isAnnotation(k) {
-				return nil, fmt.Errorf("schema %s: keyword %q without a type is not supported", path, k)
+				return nil, unsupported(path, k, " without a type")
 			}
 		}
 		n.kind = kAny
@@ -340,7 +384,7 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 	}
 	for _, k := range v.keys {
 		if !allowed[k] && !isAnnotation(k) {
-			return nil, fmt.Errorf("schema %s: keyword %q is not supported for type %s", path, k, t.str)
+			return nil, unsupported(path, k, " for type "+t.str)
 		}
 	}
 	switch t.str {
@@ -349,15 +393,24 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 		return n, c.fillString(n, v, path)
 	case "integer":
 		n.kind = kInteger
+		return n, c.fillBounds(n, v, path, true)
 	case "number":
 		n.kind = kNumber
+		return n, c.fillBounds(n, v, path, false)
 	case "boolean":
 		n.kind = kBoolean
 	case "array":
 		n.kind = kArray
+		var err error
+		if n.minItems, err = lengthKeyword(v, "minItems", path); err != nil {
+			return nil, err
+		}
+		if n.maxItems, err = lengthKeyword(v, "maxItems", path); err != nil {
+			return nil, err
+		}
 		items := v.get("items")
 		if items == nil {
-			n.items = &node{kind: kAny, minLen: -1, maxLen: -1}
+			n.items = newNode(kAny)
 			return n, nil
 		}
 		in, err := c.compile(items, path+"/items", 0)
@@ -374,7 +427,7 @@ func (c *compiler) compile(v *jv, path string, refDepth int) (*node, error) {
 func (c *compiler) fillAnyOf(n *node, v, any *jv, path string) error {
 	for _, k := range v.keys {
 		if k != "anyOf" && !isAnnotation(k) {
-			return fmt.Errorf("schema %s: keyword %q beside anyOf is not supported", path, k)
+			return unsupported(path, k, " beside anyOf")
 		}
 	}
 	if any.kind != 'a' || len(any.vals) == 0 {
@@ -400,7 +453,8 @@ func (c *compiler) fillAnyOf(n *node, v, any *jv, path string) error {
 	case 1:
 		inner = choices[0]
 	default:
-		inner = &node{kind: kUnion, choices: choices, minLen: -1, maxLen: -1}
+		inner = newNode(kUnion)
+		inner.choices = choices
 	}
 	if nullable {
 		n.kind, n.inner = kNullable, inner
@@ -482,10 +536,20 @@ func (c *compiler) fillString(n *node, v *jv, path string) error {
 		}
 		n.pattern, n.re = p.str, re
 	}
-	if f := v.get("format"); f != nil && f.kind != 's' {
-		return fmt.Errorf("schema %s: format must be a string", path)
-	}
 	return nil
+}
+
+// enumClass names the Enum an enum schema is, when the schema is a component of its own: that
+// is how pydantic publishes an Enum class, while a Literal stays inline in its field.
+func enumClass(v *jv, path string) string {
+	name, ok := strings.CutPrefix(path, "#/components/schemas/")
+	if !ok || strings.Contains(name, "/") {
+		return ""
+	}
+	if t := v.get("title"); t != nil && t.kind == 's' {
+		return t.str
+	}
+	return name
 }
 
 func lengthKeyword(v *jv, k, path string) (int, error) {

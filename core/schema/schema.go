@@ -3,10 +3,20 @@
 // would, so that clients written against the legacy Python service keep working.
 //
 // Supported schema subset: type object (properties, required, additionalProperties
-// true/false/absent), string (minLength, maxLength, pattern, format), integer, number,
-// boolean, array (items), anyOf (a nullable type, or a union of types), $ref, and the
-// annotations title, description and default. A schema with no type is "any". Compile
-// fails on every other keyword rather than silently ignoring a constraint.
+// true/false/absent), string (minLength, maxLength, pattern), integer and number (minimum,
+// maximum, exclusiveMinimum, exclusiveMaximum; multipleOf for integers), boolean, array (items,
+// minItems, maxItems), enum and const of strings and integers (inline: a Literal; a component
+// schema of its own: an Enum class, which pydantic answers differently), anyOf (a nullable
+// type, or a union of types, with pydantic's smart-union choice and tags), $ref, and the
+// annotations title, description and default. A schema with no type is "any". Compile fails,
+// naming the keyword and where it is, on every other keyword rather than silently ignoring a
+// constraint: format (pydantic's email, uuid, date-time and URL answers are not reproduced),
+// oneOf and discriminator (pydantic emits them only for discriminated unions), allOf, not,
+// multipleOf on numbers, enum values that are not printable ASCII strings or int64 integers.
+//
+// A JSON Schema library (santhosh-tekuri/jsonschema) would validate the same keywords but
+// cannot give pydantic's answers (lax coercion, messages, ctx, union tags, error order), so
+// this validator is hand-written and gated by testdata/pydantic_golden.json.
 //
 // Body.Decode parses JSON the way Python's json module does (same error messages and
 // character positions), validates it the way pydantic does, and only then fills the
@@ -179,6 +189,12 @@ type Param struct {
 
 // CompileParam compiles the schema of the parameter name located in in ("path" or "query").
 func CompileParam(in, name string, schemaJSON []byte) (*Param, error) {
+	return CompileParamIn(nil, in, name, schemaJSON)
+}
+
+// CompileParamIn is CompileParam resolving $ref against doc: FastAPI publishes an Enum
+// parameter as a reference to the Enum's schema.
+func CompileParamIn(doc []byte, in, name string, schemaJSON []byte) (*Param, error) {
 	if in != "path" && in != "query" {
 		return nil, fmt.Errorf("schema: parameter %q: unsupported location %q", name, in)
 	}
@@ -186,7 +202,10 @@ func CompileParam(in, name string, schemaJSON []byte) (*Param, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: parameter %q: %w", name, err)
 	}
-	c := &compiler{memo: map[*jv]*node{}}
+	c, err := newCompiler(doc)
+	if err != nil {
+		return nil, err
+	}
 	n, err := c.compile(v, in+"."+name, 0)
 	if err != nil {
 		return nil, err
@@ -240,13 +259,31 @@ func (p *Param) check(n *node, raw string, tags []string, issues *[]Issue) bool 
 		}
 		return true
 	case kInteger:
-		if _, e := strAsInt(raw); e != nil {
+		v, e := strAsInt(raw)
+		if e != nil {
 			return fail(e, nil)
+		}
+		if e, ctx := checkIntBounds(n, v); e != nil {
+			return fail(e, ctx)
 		}
 		return true
 	case kNumber:
-		if _, e := strAsFloat(raw); e != nil {
+		f, e := strAsFloat(raw)
+		if e != nil {
 			return fail(e, nil)
+		}
+		if e, ctx := checkFloatBounds(n, f); e != nil {
+			return fail(e, ctx)
+		}
+		return true
+	case kEnum:
+		// Enum values are printable ASCII, so a NUL never matches: no separate check.
+		ok, _, _, size := n.enum.matchString(raw)
+		switch {
+		case size:
+			return fail(errIntParsingSize, nil)
+		case !ok:
+			return fail(n.enum.errKind(), map[string]any{"expected": n.enum.expected})
 		}
 		return true
 	case kBoolean:

@@ -111,13 +111,29 @@ func (st *state) validate(n *node, ti int32) {
 			}
 		}
 	case kInteger:
-		if _, e := st.toInt(t); e != nil {
+		v, e := st.toInt(t)
+		if e != nil {
 			st.fail(ti, e, nil)
+			return
+		}
+		if len(n.bounds) > 0 {
+			if e, ctx := checkIntBounds(n, v); e != nil {
+				st.fail(ti, e, ctx)
+			}
 		}
 	case kNumber:
-		if _, e := st.toFloat(t); e != nil {
+		f, e := st.toFloat(t)
+		if e != nil {
 			st.fail(ti, e, nil)
+			return
 		}
+		if len(n.bounds) > 0 {
+			if e, ctx := checkFloatBounds(n, f); e != nil {
+				st.fail(ti, e, ctx)
+			}
+		}
+	case kEnum:
+		st.validateEnum(n, ti)
 	case kBoolean:
 		if _, e := st.toBool(t); e != nil {
 			st.fail(ti, e, nil)
@@ -127,11 +143,22 @@ func (st *state) validate(n *node, ti int32) {
 			st.fail(ti, errListType, nil)
 			return
 		}
+		count := -1
+		if n.maxItems >= 0 || n.minItems >= 0 {
+			count = st.countItems(ti)
+			if st.checkItemsTooLong(n, ti, count) {
+				return
+			}
+		}
+		before := st.nerr
 		end := t.next
 		for i, c := 0, ti+1; c < end; i, c = i+1, st.toks[c].next {
 			st.pushIdx(i)
 			st.validate(n.items, c)
 			st.pop()
+		}
+		if count >= 0 && st.nerr == before {
+			st.checkItemsTooShort(n, ti, count)
 		}
 	case kDict:
 		if t.typ != tObject {
@@ -258,6 +285,14 @@ func (st *state) matchMembers(n *node, ti int32) (found []int32, extras, dup boo
 		found[idx] = k + 1
 	}
 	return found, extras, dup
+}
+
+func (st *state) countItems(ti int32) int {
+	n := 0
+	for c := ti + 1; c < st.toks[ti].next; c = st.toks[c].next {
+		n++
+	}
+	return n
 }
 
 func (st *state) keyString(k int32) string {
@@ -417,6 +452,8 @@ func (st *state) writeNorm(buf []byte, n *node, ti int32) []byte {
 		}
 		f, _ := st.toFloat(t)
 		return appendFloat(buf, f)
+	case kEnum:
+		return st.writeEnum(buf, n, ti)
 	case kBoolean:
 		b, _ := st.toBool(t)
 		if b {

@@ -15,10 +15,12 @@ members keep plain str: there the service's check has no pydantic counterpart to
 """
 import json
 import sys
-from typing import Annotated, Any, Optional, Union
+from enum import Enum
+from typing import Annotated, Any, Literal, Optional, Union
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.json_schema import models_json_schema
 
 
 def refuse_nul(v):
@@ -88,6 +90,52 @@ class TokenVerifyResponse(BaseModel):
     claims: Optional[dict] = None
 
 
+# What a login provider's request body reasonably needs beyond the legacy contract: Literal and
+# Enum choices, numeric bounds, list lengths, unions. Their schemas are not in the contract, so
+# they are published here as pydantic (hence FastAPI) would, under "schemas".
+class Color(str, Enum):
+    red = "red"
+    green = "green"
+    blue = "blue"
+
+
+class Level(int, Enum):
+    one = 1
+    two = 2
+    neg = -1
+
+
+class ProviderLoginRequest(Strict):
+    provider: Literal["oidc", "saml", "it's"]
+    prompt: Optional[Literal["none", "login"]] = None
+    display: Literal["page"] = "page"
+    acr: Literal[1, 2, 3] = 1
+    mixed: Literal["a", 1] = "a"
+    color: Color = Color.red
+    level: Level = Level.one
+    max_age: int = Field(default=0, ge=0, le=86400)
+    step: int = Field(default=0, multiple_of=5, ge=-10, lt=100)
+    ratio: float = Field(default=0.5, gt=0, lt=1.5)
+    temp: float = Field(default=0.0, ge=-1e-7, le=1e20)
+    scopes: list[Text] = Field(default=["openid"], min_length=1, max_length=3)
+    pair: list[int] = Field(default=[0, 0], min_length=2, max_length=2)
+    nonce: Text = Field(default="n", pattern=r"^[A-Za-z0-9_-]{1,8}$")
+    opt: Optional[Annotated[int, Field(gt=0)]] = None
+
+
+class ProviderUnionRequest(Strict):
+    sub: Union[Annotated[int, Field(ge=0)], Literal["a", "b"], Color, Annotated[str, Field(max_length=2)]]
+    lvl: Union[Level, bool] = Level.one
+    num: Union[Annotated[float, Field(lt=1)], str] = 0.0
+
+
+NEW_MODELS = {
+    "ProviderLoginRequest": ProviderLoginRequest,
+    "ProviderUnionRequest": ProviderUnionRequest,
+    "Color": Color,
+    "Level": Level,
+}
+
 MODELS = {
     "LoginRequest": LoginRequest,
     "MFAVerifyRequest": MFAVerifyRequest,
@@ -99,6 +147,7 @@ MODELS = {
     "DeviceTokenRequest": DeviceTokenRequest,
     "ValidationError": ValidationErrorModel,
     "TokenVerifyResponse": TokenVerifyResponse,
+    **NEW_MODELS,
 }
 
 OK_LOGIN = '"email":"a@b.c","password":"pw"'
@@ -277,10 +326,157 @@ BODIES = {
     ],
 }
 
+OK_PROVIDER = '"provider":"oidc"'
+
+
+def provider(extra):
+    return "{" + OK_PROVIDER + "," + extra + "}"
+
+
+BODIES.update({
+    "ProviderLoginRequest": [
+        "{" + OK_PROVIDER + "}",
+        "{}",
+        '{"provider":"OIDC"}',
+        '{"provider":" oidc"}',
+        '{"provider":"it\'s"}',
+        '{"provider":1}',
+        '{"provider":null}',
+        '{"provider":["oidc"]}',
+        '{"provider":"oidc\u0000"}',
+        provider('"prompt":null'),
+        provider('"prompt":"login"'),
+        provider('"prompt":"consent"'),
+        provider('"display":"page"'),
+        provider('"display":"popup"'),
+        provider('"acr":2'),
+        provider('"acr":"2"'),
+        provider('"acr":2.0'),
+        provider('"acr":2.5'),
+        provider('"acr":true'),
+        provider('"acr":false'),
+        provider('"acr":4'),
+        provider('"acr":100000000000000000000'),
+        provider('"mixed":1'),
+        provider('"mixed":"1"'),
+        provider('"mixed":1.0'),
+        provider('"mixed":"b"'),
+        provider('"color":"green"'),
+        provider('"color":"GREEN"'),
+        provider('"color":1'),
+        provider('"color":null'),
+        provider('"level":2'),
+        provider('"level":-1'),
+        provider('"level":"2"'),
+        provider('"level":" -1 "'),
+        provider('"level":"+1"'),
+        provider('"level":"01"'),
+        provider('"level":"1.00"'),
+        provider('"level":"1_0"'),
+        provider('"level":"1e0"'),
+        provider('"level":"1."'),
+        provider('"level":""'),
+        provider('"level":"x"'),
+        provider('"level":2.0'),
+        provider('"level":1.5'),
+        provider('"level":true'),
+        provider('"level":false'),
+        provider('"level":3'),
+        provider('"level":1e20'),
+        provider('"level":[1]'),
+        provider('"max_age":0'),
+        provider('"max_age":86400'),
+        provider('"max_age":86401'),
+        provider('"max_age":-1'),
+        provider('"max_age":"-1"'),
+        provider('"max_age":" 5 "'),
+        provider('"max_age":86401.0'),
+        provider('"max_age":true'),
+        provider('"max_age":"x"'),
+        provider('"max_age":1.5'),
+        provider('"step":95'),
+        provider('"step":100'),
+        provider('"step":7'),
+        provider('"step":-15'),
+        provider('"step":-11'),
+        provider('"step":-10'),
+        provider('"step":"105"'),
+        provider('"ratio":0'),
+        provider('"ratio":0.0'),
+        provider('"ratio":1e-300'),
+        provider('"ratio":1.4999999'),
+        provider('"ratio":1.5'),
+        provider('"ratio":"1.5"'),
+        provider('"ratio":true'),
+        provider('"ratio":false'),
+        provider('"ratio":-1'),
+        provider('"temp":-1e-7'),
+        provider('"temp":-1e-6'),
+        provider('"temp":1e20'),
+        provider('"temp":1.0000001e20'),
+        provider('"temp":123456789012345678901234567890'),
+        provider('"scopes":[]'),
+        provider('"scopes":["a"]'),
+        provider('"scopes":["a","b","c"]'),
+        provider('"scopes":["a","b","c","d"]'),
+        provider('"scopes":[1,2,3,4]'),
+        provider('"scopes":[1]'),
+        provider('"scopes":"abc"'),
+        provider('"scopes":["a\u0000"]'),
+        provider('"pair":[1]'),
+        provider('"pair":["x"]'),
+        provider('"pair":[1,"2"]'),
+        provider('"pair":[1,2,3]'),
+        provider('"pair":["x",2,3]'),
+        provider('"pair":{}'),
+        provider('"nonce":"abc-_9"'),
+        provider('"nonce":"abc def"'),
+        provider('"nonce":"123456789"'),
+        provider('"opt":null'),
+        provider('"opt":0'),
+        provider('"opt":"3"'),
+        provider('"opt":"x"'),
+        '{"provider":"x","acr":9,"color":"x","level":9,"max_age":-1,"ratio":2,"scopes":[],"zz":1}',
+        '{"provider":"oidc","provider":"nope"}',
+        '{"provider":"nope","provider":"saml"}',
+    ],
+    "ProviderUnionRequest": [
+        '{"sub":0}',
+        '{"sub":-1}',
+        '{"sub":"a"}',
+        '{"sub":"5"}',
+        '{"sub":"red"}',
+        '{"sub":"xy"}',
+        '{"sub":"abc"}',
+        '{"sub":[1]}',
+        '{"sub":null}',
+        '{"sub":1.0}',
+        '{"sub":true}',
+        '{"sub":0,"lvl":2}',
+        '{"sub":0,"lvl":"2"}',
+        '{"sub":0,"lvl":true}',
+        '{"sub":0,"lvl":"yes"}',
+        '{"sub":0,"lvl":7}',
+        '{"sub":0,"num":0.5}',
+        '{"sub":0,"num":2}',
+        '{"sub":0,"num":"2"}',
+        '{"sub":0,"num":true}',
+        '{"sub":0,"num":[]}',
+    ],
+    "Color": ['"red"', '"RED"', "1", "null", "{}"],
+    "Level": ["1", '"1"', '"x"', "true", "1.0", "4"],
+})
+
 PARAMS = [
     ("path", "key_id", int, ["5", "abc", " 5 ", "5.0", "5.5", "", "-3", "1_0", "99999999999999999999"]),
     ("path", "device_id", int, ["0", "x1"]),
     ("path", "token", Text, ["abc", "", "a\x00b"]),
+    ("query", "level", Level, ["1", " 2 ", "1.0", "1_0", "x", "3"]),
+    ("query", "color", Color, ["red", "RED", ""]),
+    ("query", "prompt", Literal["none", "login"], ["none", "x"]),
+    ("query", "acr", Literal[1, 2], ["1"]),
+    ("query", "max_age", Annotated[int, Field(ge=0, le=10)], ["0", "11", "-1", "x", "5.0"]),
+    ("query", "ratio", Annotated[float, Field(gt=0, lt=1.5)], ["0.5", "0", "1.5", "x"]),
 ]
 
 
@@ -317,6 +513,17 @@ def fastapi_param(where, name, typ, raw):
     return None
 
 
+def param_type(typ):
+    """The parameter's schema as FastAPI publishes it, or the name of a plain type."""
+    if typ is Text:
+        return "str"
+    if typ in (int, str):
+        return typ.__name__
+    if isinstance(typ, type) and issubclass(typ, Enum):
+        return {"$ref": "#/components/schemas/" + typ.__name__}
+    return TypeAdapter(typ).json_schema(ref_template="#/components/schemas/{model}")
+
+
 def fastapi_encode(o):
     # jsonable_encoder's last resort for an object it has no encoder for: vars(o).
     if isinstance(o, Exception):
@@ -334,9 +541,12 @@ def main():
     params = []
     for where, name, typ, raws in PARAMS:
         for raw in raws:
-            params.append({"in": where, "name": name, "type": "str" if typ is Text else typ.__name__, "raw": raw,
+            params.append({"in": where, "name": name, "type": param_type(typ), "raw": raw,
                            "want": fastapi_param(where, name, typ, raw)})
+    _, defs = models_json_schema([(m, "validation") for m in NEW_MODELS.values() if issubclass(m, BaseModel)],
+                                 ref_template="#/components/schemas/{model}")
     json.dump({"pydantic": pydantic.VERSION, "python": sys.version.split()[0],
+               "schemas": {"components": {"schemas": defs["$defs"]}},
                "bodies": cases, "params": params},
               sys.stdout, ensure_ascii=False, indent=1, allow_nan=False, default=fastapi_encode)
     sys.stdout.write("\n")
