@@ -37,19 +37,34 @@ var NonConfigEnv = []string{
 	"SERVICE_", "PORT", "PORT_",
 }
 
+// Schema is every key Load accepts and how old names map to new ones.
+type Schema struct {
+	Defaults []Defaults
+	// Dynamic are prefixes of maps keyed by names the code cannot list in advance and reads
+	// key by key (per-route rate limits): anything under them is accepted.
+	Dynamic []string
+	// Entries are the fields of maps keyed by user-chosen names whose entries have a fixed
+	// shape, as keys with "*" for the name ("modules.oidc.providers.*.issuer"): a field of an
+	// entry that no pattern names is reported like any unknown key.
+	Entries []string
+	// Renames are keys still read under an old name.
+	Renames []Rename
+}
+
 // Load reads configuration. path "" means DefaultFile if it exists (a missing default file
-// means defaults only); an explicit path that does not exist is an error (and v nil). Keys
-// that no default declares, and CASHLESS_AUTH_* variables that name none (a misspelt
-// CASHLESS_AUTH_REDIS_ULR would otherwise be ignored without a word), are reported together
-// in err, with v still returned so that the caller can add the value errors; keys under the
-// dynamic prefixes (maps keyed by user-chosen names, such as per-route rate limits) are free.
-func Load(path string, defaults []Defaults, dynamicPrefixes []string) (v *viper.Viper, err error) {
+// means defaults only); an explicit path that does not exist is an error (and v nil).
+// overrides (tests, flags) win over the file and the environment. Keys the schema does not
+// accept, and CASHLESS_AUTH_* variables that name none (a misspelt CASHLESS_AUTH_REDIS_ULR
+// would otherwise be ignored without a word), are reported together in err, with v still
+// returned so that the caller can add the value errors. A key set under an old name is copied
+// to its new name unless that is set too, and listed in renamed for the caller to warn about.
+func Load(path string, s Schema, overrides map[string]any) (v *viper.Viper, renamed []Renamed, err error) {
 	v = viper.New()
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
 	known := map[string]bool{}
-	for _, d := range defaults {
+	for _, d := range s.Defaults {
 		for k, val := range d {
 			v.SetDefault(k, val)
 			known[strings.ToLower(k)] = true
@@ -64,12 +79,23 @@ func Load(path string, defaults []Defaults, dynamicPrefixes []string) (v *viper.
 	if file != "" {
 		v.SetConfigFile(file)
 		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config: read %s: %w", file, err)
+			return nil, nil, fmt.Errorf("config: read %s: %w", file, err)
 		}
+	}
+	set := setBy{v: v, overrides: map[string]bool{}}
+	for k, val := range overrides {
+		v.Set(k, val)
+		set.overrides[strings.ToLower(k)] = true
+	}
+	accepted := func(k string) bool {
+		return known[k] || hasPrefix(k, s.Dynamic) || matchesEntry(k, s.Entries)
 	}
 	var unknown []string
 	for _, k := range v.AllKeys() {
-		if known[k] || hasPrefix(k, dynamicPrefixes) {
+		if accepted(k) {
+			continue
+		}
+		if nk, ok := rename(k, s.Renames); ok && accepted(nk) {
 			continue
 		}
 		unknown = append(unknown, k)
@@ -79,17 +105,24 @@ func Load(path string, defaults []Defaults, dynamicPrefixes []string) (v *viper.
 	for _, k := range unknown {
 		errs = append(errs, fmt.Errorf("unknown config key %q", k))
 	}
-	errs = append(errs, unknownEnv(known, dynamicPrefixes)...)
-	return v, errors.Join(errs...)
+	olds := oldNames(known, s.Renames)
+	errs = append(errs, unknownEnv(known, olds, append(entryPrefixes(s.Entries), s.Dynamic...))...)
+	renamed = applyRenames(v, set, s.Renames, accepted, append(v.AllKeys(), olds...))
+	return v, renamed, errors.Join(errs...)
 }
 
-// unknownEnv reports the set CASHLESS_AUTH_* variables that name no key. Viper reads a variable
+// envName is key's variable without the prefix: server.addr → SERVER_ADDR.
+func envName(key string) string { return strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
+
+// unknownEnv reports the set CASHLESS_AUTH_* variables that name no key, old names included. Viper reads a variable
 // only for a key it knows, so a misspelt one would be ignored without a word. Empty variables are
 // skipped: they set nothing (viper ignores them), and tests clear the developer's that way.
-func unknownEnv(known map[string]bool, dynamicPrefixes []string) []error {
-	envName := func(key string) string { return strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
+func unknownEnv(known map[string]bool, olds []string, dynamicPrefixes []string) []error {
 	names := map[string]bool{}
 	for k := range known {
+		names[envName(k)] = true
+	}
+	for _, k := range olds {
 		names[envName(k)] = true
 	}
 	var bad []string
@@ -122,20 +155,6 @@ func nonConfigEnv(rest string) bool {
 		}
 	}
 	return false
-}
-
-// Declared says whether key is one the defaults declare, or lies under a dynamic prefix: what
-// Load accepts from a file, for keys set another way (overrides of tests and flags).
-func Declared(defaults []Defaults, dynamicPrefixes []string, key string) bool {
-	key = strings.ToLower(key)
-	for _, d := range defaults {
-		for k := range d {
-			if strings.ToLower(k) == key {
-				return true
-			}
-		}
-	}
-	return hasPrefix(key, dynamicPrefixes)
 }
 
 func hasPrefix(k string, prefixes []string) bool {

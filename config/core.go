@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cast"
 	"github.com/spf13/viper"
 )
 
@@ -25,6 +24,9 @@ type Core struct {
 	RateLimit RateLimit `mapstructure:"ratelimit"`
 	Password  Password  `mapstructure:"password"`
 	Bootstrap Bootstrap `mapstructure:"bootstrap"`
+
+	// Renamed are the keys set under an old name, warned about at start and by config-check.
+	Renamed []Renamed `mapstructure:"-"`
 }
 
 // Server is the HTTP listener.
@@ -116,7 +118,9 @@ type Secrets struct {
 	EncryptionKey string `mapstructure:"encryption_key"` // base64 of 32 bytes; required with PostgreSQL
 }
 
-// MFA is read by the core's freshness guard, which any module may put on a route.
+// MFA is read by the core's freshness guard, which any module may put on a route. Until the
+// next major version the section may also hold mfa.issuer, the mfa module's old key: Decode
+// leaves it to the rename.
 type MFA struct {
 	Freshness time.Duration `mapstructure:"freshness"` // default 8h
 }
@@ -225,20 +229,13 @@ func LoadCore(v *viper.Viper) (Core, error) {
 		{"server", &c.Server}, {"log", &c.Log}, {"data", &c.Data}, {"database", &c.Database},
 		{"redis", &c.Redis}, {"jwt", &c.JWT}, {"secrets", &c.Secrets},
 		{"ratelimit", &c.RateLimit}, {"password", &c.Password}, {"bootstrap", &c.Bootstrap},
+		{"mfa", &c.MFA},
 	}
 	var errs []error
 	for _, s := range sections {
 		if err := Decode(v, s.key, s.target); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	// The mfa section is shared: the core owns mfa.freshness, the mfa module its other keys
-	// (mfa.issuer). A strict decode of the whole section would reject the module's keys, so
-	// the core reads only its own; unknown keys are still caught by config.Load.
-	if d, err := cast.ToDurationE(v.Get("mfa.freshness")); err != nil {
-		errs = append(errs, fmt.Errorf("config mfa: freshness: %w", err))
-	} else {
-		c.MFA.Freshness = d
 	}
 	c.RateLimit.TrustedProxies = StringSlice(v, "ratelimit.trusted_proxies")
 	c.RateLimit.BatchedRoutes = StringSlice(v, "ratelimit.batched_routes")

@@ -13,15 +13,14 @@ import (
 // loadCore validates the core defaults with overrides, as `config-check` does.
 func loadCore(t *testing.T, set map[string]any) (Core, error) {
 	t.Helper()
-	v, err := Load("", []Defaults{CoreDefaults}, DynamicPrefixes)
+	v, _, err := Load("", coreSchema, set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, val := range set {
-		v.Set(k, val)
-	}
 	return LoadCore(v)
 }
+
+var coreSchema = Schema{Defaults: []Defaults{CoreDefaults}, Dynamic: DynamicPrefixes}
 
 // TestOfflineSigningSettings: the settings of the switch to asymmetric offline tokens
 // (docs/operations.md) say what is wrong with them.
@@ -113,7 +112,7 @@ func TestUnknownEnvironmentVariables(t *testing.T) {
 	} {
 		t.Setenv(name, val)
 	}
-	_, err := Load("", []Defaults{CoreDefaults}, DynamicPrefixes)
+	_, _, err := Load("", coreSchema, nil)
 	if err == nil {
 		t.Fatal("misspelt variables accepted")
 	}
@@ -137,7 +136,7 @@ func TestUnknownKeysDoNotHideValueErrors(t *testing.T) {
 	if err := os.WriteFile(file, []byte("server:\n  adr: \":1\"\n  max_header_bytes: 10\nlog:\n  level: loud\npassword:\n  argon2_time: 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := Load(file, []Defaults{CoreDefaults}, DynamicPrefixes)
+	v, _, err := Load(file, coreSchema, nil)
 	if v == nil {
 		t.Fatalf("no configuration to validate: %v", err)
 	}
@@ -153,7 +152,7 @@ func TestUnknownKeysDoNotHideValueErrors(t *testing.T) {
 // TestDefaultsAreFields: every core default is a field of its section's struct. Decode leaves
 // unknown keys to Load's report, so a default without a field would otherwise be dropped.
 func TestDefaultsAreFields(t *testing.T) {
-	v, err := Load("", []Defaults{CoreDefaults}, DynamicPrefixes)
+	v, _, err := Load("", coreSchema, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

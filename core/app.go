@@ -45,51 +45,53 @@ import (
 
 // Load reads configuration for the given plugins and validates the core and every enabled
 // plugin, joining all problems into one error. overrides (tests, CLI flags) win over files
-// and the environment.
+// and the environment. Keys set under an old name are read and listed in cfg.Renamed, for
+// Options (and config-check) to warn about.
 func Load(path string, plugins []Plugin, overrides map[string]any) (*viper.Viper, config.Core, error) {
-	defaults := []config.Defaults{config.CoreDefaults}
+	schema := config.Schema{Defaults: []config.Defaults{config.CoreDefaults}, Dynamic: config.DynamicPrefixes}
 	for _, p := range plugins {
-		d := config.Defaults{}
-		for k, val := range p.Defaults {
-			d[k] = val
-		}
 		if !p.AlwaysOn {
-			d[SwitchKey(p.Name)] = p.EnabledByDefault
+			schema.Defaults = append(schema.Defaults, config.Defaults{SwitchKey(p.Name): p.EnabledByDefault})
 		}
-		defaults = append(defaults, d)
+		if p.Config != nil {
+			p.Config.schema(p.Name, &schema)
+		}
 	}
 	// Unknown keys and variables are reported with every value error, not instead of them: an
 	// operator fixing a config wants the whole list at once.
-	v, unknown := config.Load(path, defaults, config.DynamicPrefixes)
+	v, renamed, unknown := config.Load(path, schema, overrides)
 	if v == nil {
 		return nil, config.Core{}, unknown
 	}
 	errs := []error{unknown}
-	for k, val := range overrides {
-		if !config.Declared(defaults, config.DynamicPrefixes, k) {
-			errs = append(errs, fmt.Errorf("unknown config key %q", strings.ToLower(k)))
-		}
-		v.Set(k, val)
-	}
 	cfg, err := config.LoadCore(v)
+	cfg.Renamed = renamed
 	errs = append(errs, err)
 	for _, p := range plugins {
-		if p.Enabled(v) && p.Validate != nil {
-			if err := p.Validate(v); err != nil {
-				errs = append(errs, fmt.Errorf("modules.%s: %w", p.Name, err))
-			}
+		if p.Config == nil {
+			continue
+		}
+		// A disabled module's values are not its operator's concern yet (its unknown keys
+		// were reported above); its defaults are checked anyway, so a module's bug shows in
+		// every test, not only in those that switch it on.
+		if err := p.Config.check(p.Name); err != nil {
+			errs = append(errs, err)
+		} else if p.Enabled(v) {
+			_, err := p.Config.load(v, p.Name, true)
+			errs = append(errs, err)
 		}
 	}
 	return v, cfg, errors.Join(errs...)
 }
 
-// Options composes the fx graph: the core plus every enabled plugin. Disabled plugins
-// contribute nothing, so their routes answer 404 and vanish from /openapi.json.
+// Options composes the fx graph: the core plus every enabled plugin, each given its own
+// section. Disabled plugins contribute nothing, so their routes answer 404 and vanish from
+// /openapi.json.
 func Options(v *viper.Viper, cfg config.Core, plugins []Plugin, extra ...fx.Option) fx.Option {
-	opts := []fx.Option{coreModule(v, cfg)}
+	opts := []fx.Option{coreModule(v, cfg), fx.Invoke(func(log *zap.Logger) { WarnRenamed(log, cfg.Renamed) })}
 	for _, p := range plugins {
 		if p.Enabled(v) {
-			opts = append(opts, p.Module)
+			opts = append(opts, p.option(v))
 			if set, ok := p.migrationSet(); ok {
 				opts = append(opts, fx.Supply(fx.Annotate(set, fx.ResultTags(`group:"migrations"`))))
 			}
@@ -102,6 +104,13 @@ func Options(v *viper.Viper, cfg config.Core, plugins []Plugin, extra ...fx.Opti
 		return l
 	}))
 	return fx.Options(opts...)
+}
+
+// WarnRenamed logs, at warn level, each key the configuration set under its old name.
+func WarnRenamed(log *zap.Logger, renamed []config.Renamed) {
+	for _, r := range renamed {
+		log.Warn(r.Message(), zap.String("old_key", r.Old), zap.String("new_key", r.New), zap.Bool("new_key_wins", r.Shadowed))
+	}
 }
 
 func coreModule(v *viper.Viper, cfg config.Core) fx.Option {

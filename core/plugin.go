@@ -7,11 +7,9 @@ package core
 import (
 	"io/fs"
 
+	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/spf13/viper"
 	"go.uber.org/fx"
-
-	"github.com/cashlessmedia/cashless-auth/config"
-	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
 // Plugin is a module as the catalogue lists it.
@@ -22,11 +20,10 @@ type Plugin struct {
 	AlwaysOn bool
 	// EnabledByDefault is the switch's default.
 	EnabledByDefault bool
-	// Defaults are the config keys the module owns, with their defaults.
-	Defaults config.Defaults
-	// Validate checks the module's configuration before anything starts, so every problem of
-	// every enabled module is reported at once. Optional.
-	Validate func(v *viper.Viper) error
+	// Config is the module's own section, modules.<Name>.* (NewSection): validated before
+	// anything starts, with every problem of every enabled module reported at once, and
+	// provided to Module alone. Optional.
+	Config *Section
 	// Module is the fx wiring.
 	Module fx.Option
 	// Commands are the module's CLI commands, mounted under the binary's root. They are not
@@ -61,11 +58,19 @@ func enabledMigrations(v *viper.Viper, plugins []Plugin) []store.MigrationSet {
 	return sets
 }
 
-
 // SwitchKey is the config key that turns a plugin on or off.
 func SwitchKey(name string) string { return "modules." + name + ".enabled" }
 
 // Enabled reports whether p runs under v.
 func (p Plugin) Enabled(v *viper.Viper) bool {
 	return p.AlwaysOn || v.GetBool(SwitchKey(p.Name))
+}
+
+// option is p's fx wiring under v: its module, and its section provided privately to it.
+func (p Plugin) option(v *viper.Viper) fx.Option {
+	if p.Config == nil {
+		return p.Module
+	}
+	get := func() (any, error) { return p.Config.load(v, p.Name, true) }
+	return fx.Module("modules."+p.Name, p.Config.provide(get), p.Module)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/modules"
@@ -48,7 +47,7 @@ func stampPlugin(enabled bool) core.Plugin {
 			}})
 		return users
 	}
-	return core.Plugin{Name: "stamp", EnabledByDefault: enabled, Defaults: config.Defaults{}, Commands: []core.Command{stamp, count}}
+	return core.Plugin{Name: "stamp", EnabledByDefault: enabled, Commands: []core.Command{stamp, count}}
 }
 
 func runWith(t *testing.T, plugins []core.Plugin, conf string, args ...string) (stdout, stderr string, err error) {

@@ -113,8 +113,7 @@ func TestOpenAPINeedsNoStore(t *testing.T) {
 	body := "database:\n  url: postgres://nobody@127.0.0.1:1/none?sslmode=disable\n" +
 		"jwt:\n  secret: 0123456789abcdef0123456789abcdef\n" +
 		"secrets:\n  encryption_key: " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)) + "\n" +
-		"firebase:\n  project_id: demo-test\n" +
-		"modules:\n  phone_otp:\n    enabled: false\n  firebase:\n    enabled: true\n"
+		"modules:\n  phone_otp:\n    enabled: false\n  firebase:\n    enabled: true\n    project_id: demo-test\n"
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,11 @@ func newRoot(plugins []core.Plugin) *cobra.Command {
 		&cobra.Command{Use: "migrate", Short: "Apply database migrations", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return migrate(cmd.Context(), g) }},
 		&cobra.Command{Use: "openapi", Short: "Print the OpenAPI document of the enabled modules", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return printOpenAPI(cmd.OutOrStdout(), g) }},
 		&cobra.Command{Use: "config-check", Short: "Load and validate the configuration, listing every problem", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, err := load(g)
+			_, cfg, err := load(g)
+			// Warnings too: a key under its old name works today and stops at the next major.
+			for _, r := range cfg.Renamed {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+r.Message())
+			}
 			if err == nil {
 				fmt.Fprintln(cmd.OutOrStdout(), "configuration OK")
 			}

@@ -80,11 +80,11 @@ func (m *Mailpit) Config(t testing.TB) map[string]any {
 	t.Helper()
 	host, port := m.HostPort(t)
 	return map[string]any{
-		"mail.provider":  "smtp",
-		"mail.from":      "Cashless Auth <no-reply@cashless.test>",
-		"mail.smtp.host": host,
-		"mail.smtp.port": port,
-		"mail.smtp.tls":  "none",
+		"modules.password_reset.mail.provider":  "smtp",
+		"modules.password_reset.mail.from":      "Cashless Auth <no-reply@cashless.test>",
+		"modules.password_reset.mail.smtp.host": host,
+		"modules.password_reset.mail.smtp.port": port,
+		"modules.password_reset.mail.smtp.tls":  "none",
 	}
 }
 

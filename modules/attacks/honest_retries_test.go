@@ -131,7 +131,7 @@ func newSMSGateway(t *testing.T) *smsGateway {
 }
 
 func (g *smsGateway) config() map[string]any {
-	return map[string]any{"sms.provider": "webhook", "sms.webhook.url": g.srv.URL + "/send"}
+	return map[string]any{"modules.phone_otp.sms.provider": "webhook", "modules.phone_otp.sms.webhook.url": g.srv.URL + "/send"}
 }
 
 // newCode has a code sent to phone and returns it.

@@ -28,9 +28,9 @@ const nulMsg = "Value error, String should not contain NUL characters"
 // happens before the body is refused), with the server's error log kept for inspection.
 func inputService() (testkit.Options, *observer.ObservedLogs) {
 	o := service(map[string]any{
-		"modules.firebase.enabled": true,
-		"firebase.project_id":      "demo-input-attacks",
-		"firebase.allow_emulator":  true,
+		"modules.firebase.enabled":        true,
+		"modules.firebase.project_id":     "demo-input-attacks",
+		"modules.firebase.allow_emulator": true,
 	})
 	errCore, errLogs := observer.New(zapcore.ErrorLevel)
 	o.Log = zap.New(errCore)

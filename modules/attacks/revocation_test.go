@@ -148,7 +148,7 @@ func TestPasswordResetEndsAdminOfflineTokens(t *testing.T) {
 	mp := testkit.NewMailpit(t)
 	const link = "https://admin.attack.test/reset?token="
 	cfg := mp.Config(t)
-	cfg["reset.url_template"] = link + "{token}"
+	cfg["modules.password_reset.url_template"] = link + "{token}"
 	testkit.ForEachBackend(t, service(cfg), func(t *testing.T, env *testkit.Env) {
 		c := revocationClient{t, env}
 		ev := env.Event(t, "Festival")
@@ -371,7 +371,7 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 	mp := testkit.NewMailpit(t)
 	const link = "https://admin.attack.test/reset?token="
 	cfg := mp.Config(t)
-	cfg["reset.url_template"] = link + "{token}"
+	cfg["modules.password_reset.url_template"] = link + "{token}"
 	backend := postgres(t)
 	a := testkit.Start(t, backend, service(cfg))
 	b := replica(t, backend, a, cfg)

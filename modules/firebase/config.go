@@ -6,16 +6,15 @@ import (
 	"os"
 	"time"
 
-	"github.com/spf13/viper"
-
 	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core"
 )
 
 // EmulatorHostEnv is the variable that switches the Admin SDK to the Auth emulator, which issues
 // unsigned tokens that the SDK then accepts without checking any signature.
 const EmulatorHostEnv = "FIREBASE_AUTH_EMULATOR_HOST"
 
-// Config is the firebase section.
+// Config is the module's section, modules.firebase.*.
 type Config struct {
 	ProjectID string `mapstructure:"project_id"` // required: the audience ID tokens must carry
 	// CredentialsFile is a service-account JSON file. Only check_revoked needs credentials
@@ -33,45 +32,42 @@ type Config struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
-// Defaults are the keys this module owns.
+// Defaults are the keys this module owns, relative to its section.
 var Defaults = config.Defaults{
-	"firebase.project_id":       "",
-	"firebase.credentials_file": "",
-	"firebase.check_revoked":    false,
-	"firebase.allow_emulator":   false,
-	"firebase.timeout":          "10s",
+	"project_id":       "",
+	"credentials_file": "",
+	"check_revoked":    false,
+	"allow_emulator":   false,
+	"timeout":          "10s",
 }
 
-// LoadConfig decodes and checks the section, reporting every problem at once.
-func LoadConfig(v *viper.Viper) (Config, error) {
-	var c Config
-	if err := config.Decode(v, "firebase", &c); err != nil {
-		return c, err
-	}
+// Legacy is the section's old, top-level name, read with a warning until the next major
+// version.
+var Legacy = []config.Rename{{Old: "firebase", New: ""}}
+
+// Section is the module's typed configuration.
+var Section = core.NewSection(core.SectionSpec[Config]{Defaults: Defaults, Legacy: Legacy, Validate: (*Config).validate})
+
+// validate reports every problem at once.
+func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.ProjectID == "" {
-		bad("firebase.project_id: required when the firebase module is enabled")
+		bad("project_id: required when the firebase module is enabled")
 	}
 	if c.CredentialsFile != "" {
 		if f, err := os.Open(c.CredentialsFile); err != nil {
-			bad("firebase.credentials_file: %v", err)
+			bad("credentials_file: %v", err)
 		} else {
 			f.Close()
 		}
 	}
 	if c.Timeout <= 0 || c.Timeout > time.Minute {
-		bad("firebase.timeout: must be between 1ms and 1m, got %s", c.Timeout)
+		bad("timeout: must be between 1ms and 1m, got %s", c.Timeout)
 	}
 	if host := os.Getenv(EmulatorHostEnv); host != "" && !c.AllowEmulator {
-		bad("%s is set (%s): the Firebase Auth emulator issues unsigned tokens that anyone can forge; "+
-			"unset it, or set firebase.allow_emulator: true for development and tests only", EmulatorHostEnv, host)
+		bad("allow_emulator: %s is set (%s): the Firebase Auth emulator issues unsigned tokens that anyone can forge; "+
+			"unset it, or set modules.firebase.allow_emulator: true for development and tests only", EmulatorHostEnv, host)
 	}
-	return c, errors.Join(errs...)
-}
-
-// Validate is the plugin's start-time check.
-func Validate(v *viper.Viper) error {
-	_, err := LoadConfig(v)
-	return err
+	return errors.Join(errs...)
 }

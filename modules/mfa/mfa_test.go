@@ -56,7 +56,7 @@ func claims(t *testing.T, env *testkit.Env, token string) map[string]any {
 }
 
 func TestMFAFlow(t *testing.T) {
-	testkit.ForEachBackend(t, opts(map[string]any{"mfa.issuer": "Cashless Test"}), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, opts(map[string]any{"modules.mfa.issuer": "Cashless Test"}), func(t *testing.T, env *testkit.Env) {
 		c := env.Client
 		env.User(t, adminEmail, adminPass, "admin", nil, 0)
 		access, _ := env.Login(t, adminEmail, adminPass, "admin")
@@ -283,19 +283,20 @@ func TestDisabled(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// TestConfig: the mfa section is shared with the core (mfa.freshness); the module's key loads
-// beside it, from files, overrides or the environment, and is checked.
+// TestConfig: mfa.freshness stays the core's; the module's issuer is modules.mfa.issuer, loads
+// from files, overrides or the environment and is checked; under its old name mfa.issuer, beside
+// mfa.freshness, it is still read, and an unknown key of the mfa section is still reported.
 func TestConfig(t *testing.T) {
 	t.Setenv("CASHLESS_AUTH_MFA_FRESHNESS", "2h")
-	_, c, err := core.Load("", modules.All(), map[string]any{"mfa.issuer": "Acme Events"})
+	_, c, err := core.Load("", modules.All(), map[string]any{"modules.mfa.issuer": "Acme Events"})
 	if err != nil {
-		t.Fatalf("mfa.issuer beside mfa.freshness: %v", err)
+		t.Fatalf("modules.mfa.issuer beside mfa.freshness: %v", err)
 	}
 	if c.MFA.Freshness != 2*time.Hour {
 		t.Fatalf("mfa.freshness from the environment: %v", c.MFA.Freshness)
 	}
 	for _, bad := range []string{"", "Acme:Events"} {
-		if _, _, err := core.Load("", modules.All(), map[string]any{"mfa.issuer": bad}); err == nil || !strings.Contains(err.Error(), "mfa.issuer") {
+		if _, _, err := core.Load("", modules.All(), map[string]any{"modules.mfa.issuer": bad}); err == nil || !strings.Contains(err.Error(), "modules.mfa.issuer") {
 			t.Errorf("issuer %q: %v", bad, err)
 		}
 	}
@@ -306,7 +307,14 @@ func TestConfig(t *testing.T) {
 	if err := os.WriteFile(file, []byte("mfa:\n  issuer: Acme\n  freshness: 1h\n  bogus: 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := core.Load(file, modules.All(), nil); err == nil || !strings.Contains(err.Error(), "mfa.bogus") {
+	if _, _, err := core.Load(file, modules.All(), nil); err == nil || !strings.Contains(err.Error(), "mfa.bogus") || strings.Contains(err.Error(), "mfa.issuer") {
 		t.Errorf("unknown mfa key: %v", err)
+	}
+	if err := os.WriteFile(file, []byte("mfa:\n  issuer: Acme\n  freshness: 1h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, c, err = core.Load(file, modules.All(), nil)
+	if err != nil || len(c.Renamed) != 1 || c.Renamed[0].Old != "mfa.issuer" || c.Renamed[0].New != "modules.mfa.issuer" {
+		t.Errorf("old mfa.issuer: %v, renamed %+v", err, c.Renamed)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/spf13/viper"
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/config"
@@ -18,38 +17,41 @@ import (
 //go:embed openapi.json
 var fragment []byte
 
-// Config is the module's part of the shared mfa section; mfa.freshness belongs to the core,
-// whose guard enforces it.
+// Config is the module's section, modules.mfa.*. How fresh a verification must be
+// (mfa.freshness) stays the core's: its guard enforces it on any module's routes.
 type Config struct {
-	Issuer string // mfa.issuer: issuer shown by authenticator apps, default "cashless-auth"
+	// Issuer is shown by authenticator apps, default "cashless-auth".
+	Issuer string `mapstructure:"issuer"`
 }
 
-// LoadConfig reads the module's keys. The mfa section is shared with the core, so the keys are
-// read one by one instead of decoding the section strictly.
-func LoadConfig(v *viper.Viper) (Config, error) {
-	c := Config{Issuer: strings.TrimSpace(v.GetString("mfa.issuer"))}
+// Section is the module's typed configuration. Until the next major version mfa.issuer,
+// its old name in the section it shared with the core, is read too.
+var Section = core.NewSection(core.SectionSpec[Config]{
+	Defaults: config.Defaults{"issuer": "cashless-auth"},
+	Legacy:   []config.Rename{{Old: "mfa.issuer", New: "issuer"}},
+	Validate: (*Config).validate,
+})
+
+func (c *Config) validate() error {
+	c.Issuer = strings.TrimSpace(c.Issuer)
 	if c.Issuer == "" {
-		return c, errors.New("mfa.issuer: must not be empty")
+		return errors.New("issuer: must not be empty")
 	}
 	// The otpauth label is "issuer:account"; a colon in the issuer would split it wrongly.
 	if strings.Contains(c.Issuer, ":") {
-		return c, errors.New("mfa.issuer: must not contain ':'")
+		return errors.New("issuer: must not contain ':'")
 	}
-	return c, nil
+	return nil
 }
 
 // Plugin is the catalogue entry.
 var Plugin = core.Plugin{
 	Name:             "mfa",
 	EnabledByDefault: true,
-	Defaults:         config.Defaults{"mfa.issuer": "cashless-auth"},
-	Validate: func(v *viper.Viper) error {
-		_, err := LoadConfig(v)
-		return err
-	},
+	Config:           Section,
 	Module: fx.Module("mfa",
 		core.OpenAPI("mfa", fragment),
-		fx.Provide(LoadConfig, NewService),
+		fx.Provide(NewService),
 		core.Routes(NewRoutes),
 	),
 }

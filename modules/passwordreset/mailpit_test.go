@@ -16,7 +16,7 @@ func newMailpit(t *testing.T) *mailpit { return &mailpit{testkit.NewMailpit(t)} 
 // config makes the service send through Mailpit, with reset links under linkPrefix.
 func (m *mailpit) config(t *testing.T) map[string]any {
 	c := m.Config(t)
-	c["reset.url_template"] = linkPrefix + "{token}"
+	c["modules.password_reset.url_template"] = linkPrefix + "{token}"
 	return c
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/viper"
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/config"
@@ -20,10 +19,11 @@ import (
 //go:embed openapi.json
 var fragment []byte
 
-// Config is the module's configuration: the mail and reset sections.
+// Config is the module's section, modules.password_reset.*: the reset tokens' settings, and
+// under mail how mails leave the service.
 type Config struct {
-	Mail  MailConfig
-	Reset ResetConfig
+	Mail  MailConfig  `mapstructure:"mail"`
+	Reset ResetConfig `mapstructure:",squash"`
 }
 
 // MailConfig selects how mails leave the service.
@@ -59,29 +59,29 @@ const (
 	TLSImplicit = "tls"
 )
 
-// Defaults are the module's keys.
+// Defaults are the module's keys, relative to its section.
 var Defaults = config.Defaults{
-	"mail.provider":        ProviderLog,
-	"mail.from":            "cashless-auth <no-reply@localhost>",
-	"mail.smtp.host":       "",
-	"mail.smtp.port":       587,
-	"mail.smtp.username":   "",
-	"mail.smtp.password":   "",
-	"mail.smtp.tls":        TLSStartTLS,
-	"reset.url_template":   "http://localhost:8080/reset-password?token={token}",
-	"reset.ttl":            "30m",
-	"reset.quota_per_hour": 3,
+	"mail.provider":      ProviderLog,
+	"mail.from":          "cashless-auth <no-reply@localhost>",
+	"mail.smtp.host":     "",
+	"mail.smtp.port":     587,
+	"mail.smtp.username": "",
+	"mail.smtp.password": "",
+	"mail.smtp.tls":      TLSStartTLS,
+	"url_template":       "http://localhost:8080/reset-password?token={token}",
+	"ttl":                "30m",
+	"quota_per_hour":     3,
 }
 
-// LoadConfig decodes and checks the mail and reset sections, reporting every problem.
-func LoadConfig(v *viper.Viper) (Config, error) {
-	var c Config
-	if err := config.Decode(v, "mail", &c.Mail); err != nil {
-		return c, err
-	}
-	if err := config.Decode(v, "reset", &c.Reset); err != nil {
-		return c, err
-	}
+// Legacy are the section's old, top-level names, read with a warning until the next major
+// version.
+var Legacy = []config.Rename{{Old: "mail", New: "mail"}, {Old: "reset", New: ""}}
+
+// Section is the module's typed configuration.
+var Section = core.NewSection(core.SectionSpec[Config]{Defaults: Defaults, Legacy: Legacy, Validate: (*Config).validate})
+
+// validate reports every problem at once.
+func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch c.Mail.Provider {
@@ -105,29 +105,25 @@ func LoadConfig(v *viper.Viper) (Config, error) {
 		bad("mail.smtp.tls: must be none, starttls or tls, got %q", c.Mail.SMTP.TLS)
 	}
 	if !strings.Contains(c.Reset.URLTemplate, "{token}") {
-		bad("reset.url_template: must contain {token}")
+		bad("url_template: must contain {token}")
 	}
 	if c.Reset.TTL <= 0 {
-		bad("reset.ttl: must be a positive duration such as 30m")
+		bad("ttl: must be a positive duration such as 30m")
 	}
 	if c.Reset.QuotaPerHour < 1 {
-		bad("reset.quota_per_hour: must be at least 1, got %d", c.Reset.QuotaPerHour)
+		bad("quota_per_hour: must be at least 1, got %d", c.Reset.QuotaPerHour)
 	}
-	return c, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // Plugin is the catalogue entry.
 var Plugin = core.Plugin{
 	Name:             "password_reset",
 	EnabledByDefault: true,
-	Defaults:         Defaults,
-	Validate: func(v *viper.Viper) error {
-		_, err := LoadConfig(v)
-		return err
-	},
+	Config:           Section,
 	Module: fx.Module("password_reset",
 		core.OpenAPI("password_reset", fragment),
-		fx.Provide(LoadConfig, NewMailer, NewService),
+		fx.Provide(NewMailer, NewService),
 		core.Routes(NewRoutes),
 	),
 }

@@ -308,7 +308,7 @@ func TestConfirmFailuresAreAllGone(t *testing.T) {
 // not microseconds.
 func TestComparableLatency(t *testing.T) {
 	mp := newMailpit(t)
-	cfg := map[string]any{"reset.quota_per_hour": 1000, "ratelimit.routes.password_reset.email_send": "1000/minute"}
+	cfg := map[string]any{"modules.password_reset.quota_per_hour": 1000, "ratelimit.routes.password_reset.email_send": "1000/minute"}
 	testkit.ForEachBackend(t, opts(mp.config(t), cfg), func(t *testing.T, env *testkit.Env) {
 		admin := mp.recipient(t, "admin")
 		unknown := mp.recipient(t, "unknown")
@@ -346,7 +346,7 @@ func median(ds []time.Duration) time.Duration {
 // TestMailFailureIsNotSurfaced: an unreachable SMTP server changes nothing for the caller; the
 // failure is counted for monitoring.
 func TestMailFailureIsNotSurfaced(t *testing.T) {
-	cfg := map[string]any{"mail.provider": "smtp", "mail.smtp.host": "127.0.0.1", "mail.smtp.port": closedPort(t), "mail.smtp.tls": "none"}
+	cfg := map[string]any{"modules.password_reset.mail.provider": "smtp", "modules.password_reset.mail.smtp.host": "127.0.0.1", "modules.password_reset.mail.smtp.port": closedPort(t), "modules.password_reset.mail.smtp.tls": "none"}
 	testkit.ForEachBackend(t, opts(cfg), func(t *testing.T, env *testkit.Env) {
 		env.User(t, "admin@example.com", "admin-pass-1", "admin", nil, 0)
 		unknown := sendReset(t, env, "nobody@example.com")
@@ -393,7 +393,7 @@ func TestTokenNeverLogged(t *testing.T) {
 		saved := os.Stderr
 		os.Stderr = logFile
 		defer func() { os.Stderr = saved }()
-		return testkit.Start(t, storetest.Backends(t)[0], opts(map[string]any{"log.level": "info", "reset.url_template": linkPrefix + "{token}"}))
+		return testkit.Start(t, storetest.Backends(t)[0], opts(map[string]any{"log.level": "info", "modules.password_reset.url_template": linkPrefix + "{token}"}))
 	}()
 
 	const addr = "secret-admin@example.com"
@@ -439,29 +439,29 @@ func TestDisabled(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	_, _, err := core.Load("", modules.All(), map[string]any{
-		"mail.provider":        "pigeon",
-		"mail.smtp.tls":        "ssl",
-		"mail.from":            "not an address",
-		"reset.url_template":   "https://x.test/reset",
-		"reset.ttl":            "0s",
-		"reset.quota_per_hour": 0,
+		"modules.password_reset.mail.provider":  "pigeon",
+		"modules.password_reset.mail.smtp.tls":  "ssl",
+		"modules.password_reset.mail.from":      "not an address",
+		"modules.password_reset.url_template":   "https://x.test/reset",
+		"modules.password_reset.ttl":            "0s",
+		"modules.password_reset.quota_per_hour": 0,
 	})
 	if err == nil {
 		t.Fatal("bad mail/reset config accepted")
 	}
-	for _, key := range []string{"mail.provider", "mail.smtp.tls", "mail.from", "reset.url_template", "reset.ttl", "reset.quota_per_hour"} {
+	for _, key := range []string{"modules.password_reset.mail.provider", "modules.password_reset.mail.smtp.tls", "modules.password_reset.mail.from", "modules.password_reset.url_template", "modules.password_reset.ttl", "modules.password_reset.quota_per_hour"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s: %v", key, err)
 		}
 	}
-	if _, _, err := core.Load("", modules.All(), map[string]any{"mail.provider": "smtp"}); err == nil || !strings.Contains(err.Error(), "mail.smtp.host") {
+	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.password_reset.mail.provider": "smtp"}); err == nil || !strings.Contains(err.Error(), "modules.password_reset.mail.smtp.host") {
 		t.Errorf("smtp without host: %v", err)
 	}
-	if _, _, err := core.Load("", modules.All(), map[string]any{"mail.smtp.bogus": 1}); err == nil {
+	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.password_reset.mail.smtp.bogus": 1}); err == nil {
 		t.Error("unknown mail key accepted")
 	}
 	// The module's checks do not run when it is off.
-	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.password_reset.enabled": false, "mail.provider": "pigeon"}); err != nil {
+	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.password_reset.enabled": false, "modules.password_reset.mail.provider": "pigeon"}); err != nil {
 		t.Errorf("disabled module validated: %v", err)
 	}
 }

@@ -7,13 +7,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
-	"github.com/spf13/viper"
-
 	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/nyaruka/phonenumbers"
 )
 
-// Config is the phone_otp section.
+// Settings is the module's section, modules.phone_otp.*: the codes' settings, and under sms
+// which provider delivers them.
+type Settings struct {
+	Config `mapstructure:",squash"`
+	SMS    SMSConfig `mapstructure:"sms"`
+}
+
+// Config is the settings of the codes.
 type Config struct {
 	// DefaultRegion (ISO 3166-1 alpha-2, e.g. "FR") is assumed for numbers written without a
 	// "+<country code>". Default "": numbers must be international, so a national number is
@@ -30,7 +36,7 @@ type Config struct {
 	FailuresPerHour int `mapstructure:"failures_per_hour"`
 }
 
-// SMSConfig is the sms section: which provider delivers the codes.
+// SMSConfig is the sms part of the section: which provider delivers the codes.
 type SMSConfig struct {
 	Provider string        `mapstructure:"provider"` // log | webhook | twilio, default log
 	Timeout  time.Duration `mapstructure:"timeout"`  // per SMS request, default 10s
@@ -50,40 +56,34 @@ type SMSConfig struct {
 	} `mapstructure:"twilio"`
 }
 
-// Defaults are the keys this module owns.
+// Defaults are the keys this module owns, relative to its section.
 var Defaults = config.Defaults{
-	"phone_otp.default_region":    "",
-	"phone_otp.code_ttl":          "5m",
-	"phone_otp.max_attempts":      5,
-	"phone_otp.sends_per_hour":    5,
-	"phone_otp.failures_per_hour": 10,
-	"sms.provider":                "log",
-	"sms.timeout":                 "10s",
-	"sms.log.reveal_code":         false,
-	"sms.webhook.url":             "",
-	"sms.webhook.secret":          "",
-	"sms.twilio.account_sid":      "",
-	"sms.twilio.auth_token":       "",
-	"sms.twilio.from":             "",
-	"sms.twilio.base_url":         "https://api.twilio.com",
+	"default_region":         "",
+	"code_ttl":               "5m",
+	"max_attempts":           5,
+	"sends_per_hour":         5,
+	"failures_per_hour":      10,
+	"sms.provider":           "log",
+	"sms.timeout":            "10s",
+	"sms.log.reveal_code":    false,
+	"sms.webhook.url":        "",
+	"sms.webhook.secret":     "",
+	"sms.twilio.account_sid": "",
+	"sms.twilio.auth_token":  "",
+	"sms.twilio.from":        "",
+	"sms.twilio.base_url":    "https://api.twilio.com",
 }
 
-// LoadConfig decodes and checks both sections, reporting every problem at once.
-func LoadConfig(v *viper.Viper) (Config, SMSConfig, error) {
-	var c Config
-	var s SMSConfig
-	errs := []error{config.Decode(v, "phone_otp", &c), config.Decode(v, "sms", &s)}
-	if errs[0] == nil && errs[1] == nil {
-		errs = append(errs, c.validate()...)
-		errs = append(errs, s.validate()...)
-	}
-	return c, s, errors.Join(errs...)
-}
+// Legacy are the section's old, top-level names, read with a warning until the next major
+// version.
+var Legacy = []config.Rename{{Old: "phone_otp", New: ""}, {Old: "sms", New: "sms"}}
 
-// Validate is the plugin's start-time check.
-func Validate(v *viper.Viper) error {
-	_, _, err := LoadConfig(v)
-	return err
+// Section is the module's typed configuration.
+var Section = core.NewSection(core.SectionSpec[Settings]{Defaults: Defaults, Legacy: Legacy, Validate: (*Settings).validate})
+
+// validate reports every problem of both parts at once.
+func (s *Settings) validate() error {
+	return errors.Join(append(s.Config.validate(), s.SMS.validate()...)...)
 }
 
 func (c *Config) validate() []error {
@@ -91,19 +91,19 @@ func (c *Config) validate() []error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
 	if c.DefaultRegion != "" && !phonenumbers.GetSupportedRegions()[c.DefaultRegion] {
-		bad("phone_otp.default_region: %q is not a region code such as US or FR (empty = international numbers only)", c.DefaultRegion)
+		bad("default_region: %q is not a region code such as US or FR (empty = international numbers only)", c.DefaultRegion)
 	}
 	if c.CodeTTL < time.Second || c.CodeTTL > time.Hour {
-		bad("phone_otp.code_ttl: must be between 1s and 1h, got %s", c.CodeTTL)
+		bad("code_ttl: must be between 1s and 1h, got %s", c.CodeTTL)
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 10 {
-		bad("phone_otp.max_attempts: must be between 1 and 10, got %d", c.MaxAttempts)
+		bad("max_attempts: must be between 1 and 10, got %d", c.MaxAttempts)
 	}
 	if c.SendsPerHour < 1 {
-		bad("phone_otp.sends_per_hour: must be at least 1, got %d", c.SendsPerHour)
+		bad("sends_per_hour: must be at least 1, got %d", c.SendsPerHour)
 	}
 	if c.FailuresPerHour < 1 {
-		bad("phone_otp.failures_per_hour: must be at least 1, got %d", c.FailuresPerHour)
+		bad("failures_per_hour: must be at least 1, got %d", c.FailuresPerHour)
 	}
 	return errs
 }
@@ -122,7 +122,7 @@ func (s *SMSConfig) validate() []error {
 		}
 	case "twilio":
 		if s.Twilio.AccountSID == "" || s.Twilio.AuthToken == "" || s.Twilio.From == "" {
-			bad("sms.twilio: account_sid, auth_token and from are required with sms.provider: twilio")
+			bad("sms.twilio: account_sid, auth_token and from are required with modules.phone_otp.sms.provider: twilio")
 		}
 		if err := checkURL(s.Twilio.BaseURL); err != nil {
 			bad("sms.twilio.base_url: %v", err)

@@ -6,7 +6,6 @@ package phoneotp
 import (
 	_ "embed"
 
-	"github.com/spf13/viper"
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
@@ -19,13 +18,13 @@ var fragment []byte
 var Plugin = core.Plugin{
 	Name:             "phone_otp",
 	EnabledByDefault: true,
-	Defaults:         Defaults,
-	Validate:         Validate,
+	Config:           Section,
 	Module: fx.Module("phone_otp",
 		core.OpenAPI("phone_otp", fragment),
-		fx.Provide(fx.Private, loadConfig, NewSender, NewService),
+		fx.Provide(fx.Private, splitSettings, NewSender, NewService),
 		core.Routes(NewRoutes),
 	),
 }
 
-func loadConfig(v *viper.Viper) (Config, SMSConfig, error) { return LoadConfig(v) }
+// splitSettings gives the service and the sender each its part of the section.
+func splitSettings(s Settings) (Config, SMSConfig) { return s.Config, s.SMS }

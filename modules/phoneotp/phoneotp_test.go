@@ -85,9 +85,9 @@ func (b *smsBox) count(to string) int {
 
 func webhookConfig(box *smsBox, extra map[string]any) map[string]any {
 	cfg := map[string]any{
-		"sms.provider":       "webhook",
-		"sms.webhook.url":    box.srv.URL + "/send",
-		"sms.webhook.secret": "gateway-secret",
+		"modules.phone_otp.sms.provider":       "webhook",
+		"modules.phone_otp.sms.webhook.url":    box.srv.URL + "/send",
+		"modules.phone_otp.sms.webhook.secret": "gateway-secret",
 		// Many requests from one address: lift the per-IP limits, which have their own test.
 		"ratelimit.routes.phone_otp.request": "1000/minute",
 		"ratelimit.routes.phone_otp.verify":  "1000/minute",
@@ -402,7 +402,7 @@ func TestPhoneOTP(t *testing.T) {
 
 func TestCodeExpires(t *testing.T) {
 	box := newSMSBox(t)
-	testkit.ForEachBackend(t, opts(webhookConfig(box, map[string]any{"phone_otp.code_ttl": "1s"})), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, opts(webhookConfig(box, map[string]any{"modules.phone_otp.code_ttl": "1s"})), func(t *testing.T, env *testkit.Env) {
 		_, p := nextNumber()
 		requestCode(t, env.Client, p)
 		msg := box.last(p)
@@ -495,11 +495,11 @@ func (tw *twilio) last() url.Values {
 func TestTwilioProvider(t *testing.T) {
 	tw := newTwilio(t)
 	cfg := map[string]any{
-		"sms.provider":           "twilio",
-		"sms.twilio.base_url":    tw.srv.URL,
-		"sms.twilio.account_sid": "AC0123456789abcdef",
-		"sms.twilio.auth_token":  "twilio-auth-token",
-		"sms.twilio.from":        "+15005550006",
+		"modules.phone_otp.sms.provider":           "twilio",
+		"modules.phone_otp.sms.twilio.base_url":    tw.srv.URL,
+		"modules.phone_otp.sms.twilio.account_sid": "AC0123456789abcdef",
+		"modules.phone_otp.sms.twilio.auth_token":  "twilio-auth-token",
+		"modules.phone_otp.sms.twilio.from":        "+15005550006",
 	}
 	testkit.ForEachBackend(t, opts(cfg), func(t *testing.T, env *testkit.Env) {
 		_, p := nextNumber()
@@ -535,7 +535,7 @@ func TestUnreachableGateway(t *testing.T) {
 	box := newSMSBox(t)
 	url := box.srv.URL
 	box.srv.Close() // nothing listens there any more
-	cfg := map[string]any{"sms.provider": "webhook", "sms.webhook.url": url, "sms.timeout": "2s"}
+	cfg := map[string]any{"modules.phone_otp.sms.provider": "webhook", "modules.phone_otp.sms.webhook.url": url, "modules.phone_otp.sms.timeout": "2s"}
 	testkit.ForEachBackend(t, opts(cfg), func(t *testing.T, env *testkit.Env) {
 		_, p := nextNumber()
 		if r := requestCode(t, env.Client, p); r.Status != 503 {
@@ -560,14 +560,14 @@ func TestConfigIsChecked(t *testing.T) {
 		cfg  map[string]any
 		want string
 	}{
-		{map[string]any{"sms.provider": "carrier-pigeon"}, "sms.provider"},
-		{map[string]any{"sms.provider": "webhook"}, "sms.webhook.url"},
-		{map[string]any{"sms.provider": "webhook", "sms.webhook.url": "ftp://x"}, "sms.webhook.url"},
-		{map[string]any{"sms.provider": "twilio"}, "sms.twilio"},
-		{map[string]any{"phone_otp.default_region": "XX"}, "phone_otp.default_region"},
-		{map[string]any{"phone_otp.code_ttl": "0s"}, "phone_otp.code_ttl"},
-		{map[string]any{"phone_otp.max_attempts": 0}, "phone_otp.max_attempts"},
-		{map[string]any{"sms.twilio.region": "x"}, "region"},
+		{map[string]any{"modules.phone_otp.sms.provider": "carrier-pigeon"}, "modules.phone_otp.sms.provider"},
+		{map[string]any{"modules.phone_otp.sms.provider": "webhook"}, "modules.phone_otp.sms.webhook.url"},
+		{map[string]any{"modules.phone_otp.sms.provider": "webhook", "modules.phone_otp.sms.webhook.url": "ftp://x"}, "modules.phone_otp.sms.webhook.url"},
+		{map[string]any{"modules.phone_otp.sms.provider": "twilio"}, "modules.phone_otp.sms.twilio"},
+		{map[string]any{"modules.phone_otp.default_region": "XX"}, "modules.phone_otp.default_region"},
+		{map[string]any{"modules.phone_otp.code_ttl": "0s"}, "modules.phone_otp.code_ttl"},
+		{map[string]any{"modules.phone_otp.max_attempts": 0}, "modules.phone_otp.max_attempts"},
+		{map[string]any{"modules.phone_otp.sms.twilio.region": "x"}, "region"},
 	} {
 		_, _, err := core.Load("", modules.All(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -575,14 +575,22 @@ func TestConfigIsChecked(t *testing.T) {
 		}
 	}
 	// Switched off, the module's settings are not checked.
-	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.phone_otp.enabled": false, "sms.provider": "twilio"}); err != nil {
+	if _, _, err := core.Load("", modules.All(), map[string]any{"modules.phone_otp.enabled": false, "modules.phone_otp.sms.provider": "twilio"}); err != nil {
 		t.Errorf("disabled module: %v", err)
+	}
+	// Under their old, top-level names the settings are still read, with a warning each.
+	_, c, err := core.Load("", modules.All(), map[string]any{"sms.provider": "carrier-pigeon", "phone_otp.code_ttl": "2m"})
+	if err == nil || !strings.Contains(err.Error(), "modules.phone_otp.sms.provider: must be log, webhook or twilio") {
+		t.Errorf("old sms.provider not read: %v", err)
+	}
+	if len(c.Renamed) != 2 {
+		t.Errorf("renamed %+v, want phone_otp.code_ttl and sms.provider", c.Renamed)
 	}
 }
 
 func TestDefaultRegion(t *testing.T) {
 	box := newSMSBox(t)
-	testkit.ForEachBackend(t, opts(webhookConfig(box, map[string]any{"phone_otp.default_region": "fr"})), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, opts(webhookConfig(box, map[string]any{"modules.phone_otp.default_region": "fr"})), func(t *testing.T, env *testkit.Env) {
 		if r := requestCode(t, env.Client, "06 12 34 56 78"); r.Status != 200 {
 			t.Fatalf("national French number: %d %s", r.Status, r.Body)
 		}
