@@ -563,7 +563,7 @@ func TestPyFloat(t *testing.T) {
 }
 
 // goldenBody compiles one of the schemas the golden file publishes beside the contract's.
-func goldenBody(t *testing.T, name string) *Body {
+func goldenBody(t testing.TB, name string) *Body {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/pydantic_golden.json")
 	if err != nil {
@@ -790,7 +790,9 @@ func FuzzDecode(f *testing.F) {
 		`{"loc":[1.5,null,"5"],"msg":"m","type":"t","ctx":[]}`, `{"valid":"yes","claims":{"a":1}}`,
 		`{"a":1,}`, `[1,]`, `"\ud800\udc00"`, `"\u12"`, "\ufeff{}", "{\"a\":\"\xff\"}", `-Infinity`, `1e400`,
 		`{"token":"a\u0000"}`, `{"event_id":1,"name":"n","scopes":["\u0000"]}`, `{"code":"\u0000\u0000\u0000\u0000\u0000\u0000"}`,
-		`{"valid":true,"claims":{"\u0000":["\u0000"]}}`, `{"loc":["\u0000"],"msg":"\u0000","type":"t","input":{"\u0000":0}}`,
+		`{"valid":true,"claims":{"\u0000":["\u0000"]}}`,
+		`{"provider":"oidc","level":" 2 ","acr":true,"ratio":"1e-3","scopes":["a"],"pair":[1,"2"]}`,
+		`{"sub":"5","lvl":"yes","num":"x"}`, `{"sub":[1],"lvl":1.0,"num":true}`, `{"loc":["\u0000"],"msg":"\u0000","type":"t","input":{"\u0000":0}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -805,6 +807,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		bodies = append(bodies, b)
 	}
+	bodies = append(bodies, goldenBody(f, "ProviderLoginRequest"), goldenBody(f, "ProviderUnionRequest"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, b := range bodies {
 			var dst map[string]any
