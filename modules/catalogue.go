@@ -9,6 +9,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/modules/firebase"
 	"github.com/cashlessmedia/cashless-auth/modules/mfa"
 	"github.com/cashlessmedia/cashless-auth/modules/offline"
+	"github.com/cashlessmedia/cashless-auth/modules/oidc"
 	"github.com/cashlessmedia/cashless-auth/modules/operatortoken"
 	"github.com/cashlessmedia/cashless-auth/modules/password"
 	"github.com/cashlessmedia/cashless-auth/modules/passwordreset"
@@ -25,6 +26,7 @@ func All() []core.Plugin {
 		password.Plugin,
 		phoneotp.Plugin,
 		firebase.Plugin,
+		oidc.Plugin,
 		mfa.Plugin,
 		passwordreset.Plugin,
 		apikeys.Plugin,
