@@ -101,9 +101,31 @@ func (sec *Section) schema(name string, s *config.Schema) {
 			s.Entries = append(s.Entries, sectionKey(name, part)+".*."+f)
 		}
 	}
+	// One rename per key rather than per section: the switch (modules.<name>.enabled) has no
+	// old name, and an old name that no key of the section had stays unknown.
 	for _, r := range sec.legacy {
-		s.Renames = append(s.Renames, config.Rename{Old: r.Old, New: sectionKey(name, r.New)})
+		for k := range sec.defaults {
+			if old, ok := oldName(r, k); ok {
+				s.Renames = append(s.Renames, config.Rename{Old: old, New: sectionKey(name, k)})
+			}
+		}
+		for part := range sec.entries {
+			if old, ok := oldName(r, part); ok {
+				s.Renames = append(s.Renames, config.Rename{Old: old, New: sectionKey(name, part)})
+			}
+		}
 	}
+}
+
+// oldName is the old name r gives the section's key rel, if it covers it.
+func oldName(r config.Rename, rel string) (string, bool) {
+	if r.New == "" {
+		return r.Old + "." + rel, true
+	}
+	if rest, ok := strings.CutPrefix(rel, r.New); ok && (rest == "" || rest[0] == '.') {
+		return r.Old + rest, true
+	}
+	return "", false
 }
 
 // load decodes module name's section from v, validated when validate is set. Every error

@@ -249,3 +249,16 @@ func TestWarnRenamed(t *testing.T) {
 		t.Fatalf("logged %+v", entries)
 	}
 }
+
+// TestSwitchHasNoOldName: the old section's name covers the section's keys, not the switch.
+func TestSwitchHasNoOldName(t *testing.T) {
+	cleanEnv(t)
+	if _, _, err := loadLane(t, "lane:\n  enabled: true\n", lanePlugin(false)); err == nil || !strings.Contains(err.Error(), `unknown config key "lane.enabled"`) {
+		t.Fatalf("lane.enabled: %v", err)
+	}
+	for _, r := range lanePlugin(true).Renames() {
+		if r.New == "modules.lane.enabled" {
+			t.Fatalf("renames %+v", r)
+		}
+	}
+}

@@ -36,15 +36,15 @@ const (
 // is missing here fails the test: add it here (and to docs/operations.md) when the chart
 // learns a new secret.
 var secretEnv = map[string]struct{ key, value string }{
-	"CASHLESS_AUTH_DATABASE_URL":             {"database.url", "postgres://auth:s3cret@postgres.tenant.svc:5432/auth?sslmode=require"},
-	"CASHLESS_AUTH_REDIS_URL":                {"redis.url", "redis://:s3cret@redis.tenant.svc:6379/0"},
-	"CASHLESS_AUTH_JWT_SECRET":               {"jwt.secret", "test-jwt-secret-0123456789abcdef0123456789abcdef"},
-	"CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY":   {"secrets.encryption_key", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))},
-	"CASHLESS_AUTH_MAIL_SMTP_PASSWORD":       {"mail.smtp.password", "smtp-s3cret"},
-	"CASHLESS_AUTH_SMS_WEBHOOK_SECRET":       {"sms.webhook.secret", "webhook-s3cret"},
-	"CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN":    {"sms.twilio.auth_token", "twilio-s3cret"},
-	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_EMAIL":    {"bootstrap.admin_email", "admin@tenant.example"},
-	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_PASSWORD": {"bootstrap.admin_password", "change-me-now"},
+	"CASHLESS_AUTH_DATABASE_URL":                              {"database.url", "postgres://auth:s3cret@postgres.tenant.svc:5432/auth?sslmode=require"},
+	"CASHLESS_AUTH_REDIS_URL":                                 {"redis.url", "redis://:s3cret@redis.tenant.svc:6379/0"},
+	"CASHLESS_AUTH_JWT_SECRET":                                {"jwt.secret", "test-jwt-secret-0123456789abcdef0123456789abcdef"},
+	"CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY":                    {"secrets.encryption_key", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))},
+	"CASHLESS_AUTH_MODULES_PASSWORD_RESET_MAIL_SMTP_PASSWORD": {"modules.password_reset.mail.smtp.password", "smtp-s3cret"},
+	"CASHLESS_AUTH_MODULES_PHONE_OTP_SMS_WEBHOOK_SECRET":      {"modules.phone_otp.sms.webhook.secret", "webhook-s3cret"},
+	"CASHLESS_AUTH_MODULES_PHONE_OTP_SMS_TWILIO_AUTH_TOKEN":   {"modules.phone_otp.sms.twilio.auth_token", "twilio-s3cret"},
+	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_EMAIL":                     {"bootstrap.admin_email", "admin@tenant.example"},
+	"CASHLESS_AUTH_BOOTSTRAP_ADMIN_PASSWORD":                  {"bootstrap.admin_password", "change-me-now"},
 }
 
 // TestRenderedTenantConfigsLoad loads each tenant's config.yaml, as the chart renders it into
@@ -93,15 +93,15 @@ func TestRenderedTenantConfigsLoad(t *testing.T) {
 			}
 			// The chart mounts the Firebase service account from a Secret at this path; the
 			// loader opens it, so point it at a stand-in file.
-			if f := rendered.GetString("firebase.credentials_file"); f != "" {
+			if f := rendered.GetString("modules.firebase.credentials_file"); f != "" {
 				if !strings.HasPrefix(f, "/var/run/secrets/") {
-					t.Errorf("firebase.credentials_file = %q, want the chart's Secret mount under /var/run/secrets/", f)
+					t.Errorf("modules.firebase.credentials_file = %q, want the chart's Secret mount under /var/run/secrets/", f)
 				}
 				stand := filepath.Join(t.TempDir(), "credentials.json")
 				if err := os.WriteFile(stand, []byte(`{"type":"service_account","project_id":"test"}`), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				overrides["firebase.credentials_file"] = stand
+				overrides["modules.firebase.credentials_file"] = stand
 			}
 
 			// The keyring Secret is mounted as a directory at jwt.keys_dir: stand in a keyring
@@ -123,6 +123,9 @@ func TestRenderedTenantConfigsLoad(t *testing.T) {
 			v, cfg, err := core.Load(path, modules.All(), overrides)
 			if err != nil {
 				t.Fatalf("tenant %s: the rendered config does not load:\n%v\n--- %s\n%s", tenant, err, path, mustRead(t, path))
+			}
+			for _, r := range cfg.Renamed {
+				t.Errorf("tenant %s: %s (the chart and tenant files use the current names)", tenant, r.Message())
 			}
 
 			if !cfg.UsesPostgres() || cfg.Redis.URL == "" {

@@ -65,20 +65,20 @@ func TestTenantGraphs(t *testing.T) {
 				// The test plays the ingress: each check is its own client (X-Forwarded-For), so
 				// the probes do not spend the buckets the limit checks count. The tenant's own
 				// CIDR is checked by TestRenderedTenantConfigsLoad.
-				"ratelimit.trusted_proxies": []string{"127.0.0.1/32"},
-				"mail.provider":             "smtp",
-				"mail.smtp.host":            smtpHost,
-				"mail.smtp.port":            smtpPort,
-				"mail.smtp.tls":             "none",
-				"mail.smtp.username":        "",
+				"ratelimit.trusted_proxies":                 []string{"127.0.0.1/32"},
+				"modules.password_reset.mail.provider":      "smtp",
+				"modules.password_reset.mail.smtp.host":     smtpHost,
+				"modules.password_reset.mail.smtp.port":     smtpPort,
+				"modules.password_reset.mail.smtp.tls":      "none",
+				"modules.password_reset.mail.smtp.username": "",
 			}
-			switch chartconfig.Lookup(rendered, "sms.provider") {
+			switch chartconfig.Lookup(rendered, "modules.phone_otp.sms.provider") {
 			case "twilio":
-				infra["sms.twilio.base_url"] = smsAPI.URL
-				infra["sms.twilio.auth_token"] = "twilio-stand-in"
+				infra["modules.phone_otp.sms.twilio.base_url"] = smsAPI.URL
+				infra["modules.phone_otp.sms.twilio.auth_token"] = "twilio-stand-in"
 			case "webhook":
-				infra["sms.webhook.url"] = smsAPI.URL + "/webhook"
-				infra["sms.webhook.secret"] = "webhook-stand-in"
+				infra["modules.phone_otp.sms.webhook.url"] = smsAPI.URL + "/webhook"
+				infra["modules.phone_otp.sms.webhook.secret"] = "webhook-stand-in"
 			}
 			if on["firebase"] {
 				if os.Getenv("CASHLESS_AUTH_TEST_FIREBASE") == "off" {
@@ -90,8 +90,8 @@ func TestTenantGraphs(t *testing.T) {
 						"(`bash scripts/services.sh firebase-emulator-start`; `make test` does both), or CASHLESS_AUTH_TEST_FIREBASE=off")
 				}
 				// The chart mounts the service account here; the emulator needs none.
-				infra["firebase.credentials_file"] = ""
-				infra["firebase.allow_emulator"] = true
+				infra["modules.firebase.credentials_file"] = ""
+				infra["modules.firebase.allow_emulator"] = true
 			}
 			if kid, _ := chartconfig.Lookup(rendered, "jwt.active_kid").(string); kid != "" {
 				infra["jwt.keys_dir"] = testkit.StandInKeyring(t, kid) // the chart mounts the keyring Secret here

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,5 +23,15 @@ func TestConfigCheckWarnsOfOldKeys(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not say %q", stderr, want)
 		}
+	}
+}
+
+// TestRepositoryConfigIsCurrent: the config.yaml shipped with the source passes config-check
+// without a warning: it shows the current names.
+func TestRepositoryConfigIsCurrent(t *testing.T) {
+	embeddedConfig(t, "") // clears the developer's CASHLESS_AUTH_* variables
+	out, stderr, err := runWith(t, modules.All(), filepath.Join("..", "..", "config.yaml"), "config-check")
+	if err != nil || !strings.Contains(out, "configuration OK") || stderr != "" {
+		t.Fatalf("config-check of config.yaml: %v\n%s%s", err, out, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -14,6 +15,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
 	"github.com/cashlessmedia/cashless-auth/deployments/chartconfig"
+	"github.com/cashlessmedia/cashless-auth/modules"
 )
 
 // TestUpgradeFromLastRelease is the upgrade gate (docs/upgrading.md). For each scenario — today's
@@ -103,19 +105,19 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	// Infrastructure that the scenario's config names for a cluster points at this machine's
 	// programs instead, in the file itself as a tenant's own overrides would.
 	infra := map[string]any{
-		"data.dir":                  filepath.Join(work, "data"),
-		"log.format":                "json",
-		"log.level":                 "info",
-		"ratelimit.trusted_proxies": []any{"127.0.0.1/32"}, // each request plays its own client (X-Forwarded-For)
-		"mail.provider":             "smtp",
-		"mail.smtp.host":            smtpHost,
-		"mail.smtp.port":            smtpPort,
-		"mail.smtp.tls":             "none",
-		"mail.smtp.username":        "",
-		"reset.url_template":        resetLink + "{token}",
-		"firebase.project_id":       firebaseProject,
-		"firebase.allow_emulator":   true,
-		"firebase.credentials_file": "",
+		"data.dir":                                  filepath.Join(work, "data"),
+		"log.format":                                "json",
+		"log.level":                                 "info",
+		"ratelimit.trusted_proxies":                 []any{"127.0.0.1/32"}, // each request plays its own client (X-Forwarded-For)
+		"modules.password_reset.mail.provider":      "smtp",
+		"modules.password_reset.mail.smtp.host":     smtpHost,
+		"modules.password_reset.mail.smtp.port":     smtpPort,
+		"modules.password_reset.mail.smtp.tls":      "none",
+		"modules.password_reset.mail.smtp.username": "",
+		"modules.password_reset.url_template":       resetLink + "{token}",
+		"modules.firebase.project_id":               firebaseProject,
+		"modules.firebase.allow_emulator":           true,
+		"modules.firebase.credentials_file":         "",
 		// The CI machine compiles and lints beside the tests: SCHED_IDLE hashing would starve.
 		"password.sched_idle": false,
 	}
@@ -146,17 +148,27 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	if keyring != "" {
 		infra["jwt.keys_dir"] = keyring
 	}
-	configFor := func(base map[string]any) []byte {
+	// The overlay names module keys as the binary reading the config knows them: the release's
+	// config under their old, top-level names (the release rejects modules.<name>.* beyond the
+	// switches; the current binary reads the old names with a warning), today's under the new.
+	configFor := func(base map[string]any, oldNames bool) []byte {
+		key := func(k string) string {
+			if oldNames {
+				return oldName(k)
+			}
+			return k
+		}
 		cfg := chartconfig.Merge(nil, base)
 		for k, v := range infra {
-			chartconfig.Set(cfg, k, v)
+			chartconfig.Set(cfg, key(k), v)
 		}
-		if provider, _ := chartconfig.Lookup(cfg, "sms.provider").(string); provider == "twilio" {
-			chartconfig.Set(cfg, "sms.twilio.base_url", p.sms.srv.URL)
-			secrets["CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN"] = "twilio-stand-in"
+		if provider, _ := chartconfig.Lookup(cfg, key("modules.phone_otp.sms.provider")).(string); provider == "twilio" {
+			chartconfig.Set(cfg, key("modules.phone_otp.sms.twilio.base_url"), p.sms.srv.URL)
+			// The chart feeds it from a Secret; in the file, it needs no variable name per release.
+			chartconfig.Set(cfg, key("modules.phone_otp.sms.twilio.auth_token"), "twilio-stand-in")
 		} else {
-			chartconfig.Set(cfg, "sms.provider", "webhook")
-			chartconfig.Set(cfg, "sms.webhook.url", p.sms.srv.URL+"/webhook")
+			chartconfig.Set(cfg, key("modules.phone_otp.sms.provider"), "webhook")
+			chartconfig.Set(cfg, key("modules.phone_otp.sms.webhook.url"), p.sms.srv.URL+"/webhook")
 		}
 		b, err := yaml.Marshal(cfg)
 		if err != nil {
@@ -164,7 +176,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		}
 		return b
 	}
-	oldYAML, newYAML := configFor(sc.oldConfig), configFor(sc.newConfig)
+	oldYAML, newYAML := configFor(sc.oldConfig, true), configFor(sc.newConfig, false)
 	d.env = testkit.ChildEnv(secrets)
 
 	d.useConfig(t, oldYAML)
@@ -219,6 +231,19 @@ func (d *deployment) enabledPaths(t *testing.T, bin string) map[string]bool {
 }
 
 // ---- configs --------------------------------------------------------------------------------
+
+// oldName is key under the old, top-level name its module declares (core.Plugin.Renames), or
+// key itself.
+func oldName(key string) string {
+	for _, p := range modules.All() {
+		for _, r := range p.Renames() {
+			if rest, ok := strings.CutPrefix(key, r.New); ok && (rest == "" || rest[0] == '.') {
+				return r.Old + rest
+			}
+		}
+	}
+	return key
+}
 
 func readYAML(t *testing.T, path string) map[string]any {
 	t.Helper()

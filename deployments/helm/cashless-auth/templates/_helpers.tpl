@@ -75,6 +75,12 @@ app.kubernetes.io/part-of: cashless-platform
 {{- if kindIs "invalid" $cur -}}{{- else -}}{{- $cur -}}{{- end -}}
 {{- end -}}
 
+{{/* cashless-auth.moduleCfg KEY OLD: a module's key, else its old top-level name, which the
+     service reads (with a warning) until the next major version. */}}
+{{- define "cashless-auth.moduleCfg" -}}
+{{- include "cashless-auth.cfg" (dict "root" .root "key" .key) | default (include "cashless-auth.cfg" (dict "root" .root "key" .old)) -}}
+{{- end -}}
+
 {{- define "cashless-auth.configDir" -}}/etc/cashless-auth{{- end -}}
 {{- define "cashless-auth.configPath" -}}/etc/cashless-auth/config.yaml{{- end -}}
 {{- define "cashless-auth.firebaseDir" -}}/var/run/secrets/cashless-auth/firebase{{- end -}}
@@ -87,9 +93,11 @@ app.kubernetes.io/part-of: cashless-platform
 {{- $_ := set $server "addr" (printf ":%v" .Values.containerPort) -}}
 {{- $_ := set $cfg "server" $server -}}
 {{- if .Values.secrets.firebaseCredentials.secret -}}
-{{- $fb := get $cfg "firebase" | default dict -}}
+{{- $modules := get $cfg "modules" | default dict -}}
+{{- $fb := get $modules "firebase" | default dict -}}
 {{- $_ := set $fb "credentials_file" (printf "%s/credentials.json" (include "cashless-auth.firebaseDir" .)) -}}
-{{- $_ := set $cfg "firebase" $fb -}}
+{{- $_ := set $modules "firebase" $fb -}}
+{{- $_ := set $cfg "modules" $modules -}}
 {{- end -}}
 {{- if .Values.secrets.jwtKeys.secret -}}
 {{- $jwt := get $cfg "jwt" | default dict -}}
@@ -110,7 +118,7 @@ app.kubernetes.io/part-of: cashless-platform
 {{- define "cashless-auth.validate" -}}
 {{- $root := . -}}
 {{- /* Secrets never inline: they come from Secrets through the environment. */ -}}
-{{- range $key, $entry := dict "database.url" "databaseURL" "redis.url" "redisURL" "jwt.secret" "jwtSecret" "secrets.encryption_key" "encryptionKey" "mail.smtp.password" "smtpPassword" "sms.webhook.secret" "smsWebhookSecret" "sms.twilio.auth_token" "twilioAuthToken" "bootstrap.admin_email" "bootstrapAdmin" "bootstrap.admin_password" "bootstrapAdmin" -}}
+{{- range $key, $entry := dict "database.url" "databaseURL" "redis.url" "redisURL" "jwt.secret" "jwtSecret" "secrets.encryption_key" "encryptionKey" "modules.password_reset.mail.smtp.password" "smtpPassword" "modules.phone_otp.sms.webhook.secret" "smsWebhookSecret" "modules.phone_otp.sms.twilio.auth_token" "twilioAuthToken" "mail.smtp.password" "smtpPassword" "sms.webhook.secret" "smsWebhookSecret" "sms.twilio.auth_token" "twilioAuthToken" "bootstrap.admin_email" "bootstrapAdmin" "bootstrap.admin_password" "bootstrapAdmin" -}}
 {{- if include "cashless-auth.cfg" (dict "root" $root "key" $key) -}}
 {{- fail (printf "config.%s must not be set in values (it would land in a ConfigMap): put it in a Secret and name that Secret in secrets.%s" $key $entry) -}}
 {{- end -}}
@@ -134,14 +142,14 @@ app.kubernetes.io/part-of: cashless-platform
 {{- if and (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid")) (not $root.Values.secrets.jwtKeys.secret) -}}
 {{- fail "config.jwt.active_kid is set: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
 {{- end -}}
-{{- if and (eq (include "cashless-auth.cfg" (dict "root" $root "key" "mail.provider")) "smtp") (include "cashless-auth.cfg" (dict "root" $root "key" "mail.smtp.username")) -}}
+{{- if and (eq (include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.password_reset.mail.provider" "old" "mail.provider")) "smtp") (include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.password_reset.mail.smtp.username" "old" "mail.smtp.username")) -}}
 {{- if not (include "cashless-auth.secretName" (dict "root" $root "entry" "smtpPassword")) -}}
-{{- fail "secrets.smtpPassword: mail.provider is smtp with a username: name the Secret holding the SMTP password (secrets.existingSecret or secrets.smtpPassword.secret)" -}}
+{{- fail "secrets.smtpPassword: modules.password_reset.mail.provider is smtp with a username: name the Secret holding the SMTP password (secrets.existingSecret or secrets.smtpPassword.secret)" -}}
 {{- end -}}
 {{- end -}}
-{{- if eq (include "cashless-auth.cfg" (dict "root" $root "key" "sms.provider")) "twilio" -}}
+{{- if eq (include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.phone_otp.sms.provider" "old" "sms.provider")) "twilio" -}}
 {{- if not (include "cashless-auth.secretName" (dict "root" $root "entry" "twilioAuthToken")) -}}
-{{- fail "secrets.twilioAuthToken: sms.provider is twilio: name the Secret holding the Twilio auth token (secrets.existingSecret or secrets.twilioAuthToken.secret)" -}}
+{{- fail "secrets.twilioAuthToken: modules.phone_otp.sms.provider is twilio: name the Secret holding the Twilio auth token (secrets.existingSecret or secrets.twilioAuthToken.secret)" -}}
 {{- end -}}
 {{- end -}}
 {{- /* Graceful shutdown: the kubelet must not SIGKILL before the drain is over. */ -}}
@@ -195,15 +203,15 @@ app.kubernetes.io/part-of: cashless-platform
 {{- if and (include "cashless-auth.cfg" (dict "root" $root "key" "jwt.active_kid")) (not $root.Values.secrets.jwtKeys.secret) -}}
 {{- fail "config.jwt.active_kid is set: name the Secret holding the keyring in secrets.jwtKeys.secret" -}}
 {{- end -}}
-{{- if and (eq (include "cashless-auth.cfg" (dict "root" $root "key" "mail.provider")) "smtp") (include "cashless-auth.cfg" (dict "root" $root "key" "mail.smtp.username")) }}
-{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "smtpPassword" "env" "CASHLESS_AUTH_MAIL_SMTP_PASSWORD") }}
+{{- if and (eq (include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.password_reset.mail.provider" "old" "mail.provider")) "smtp") (include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.password_reset.mail.smtp.username" "old" "mail.smtp.username")) }}
+{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "smtpPassword" "env" "CASHLESS_AUTH_MODULES_PASSWORD_RESET_MAIL_SMTP_PASSWORD") }}
 {{- end }}
-{{- $sms := include "cashless-auth.cfg" (dict "root" $root "key" "sms.provider") }}
+{{- $sms := include "cashless-auth.moduleCfg" (dict "root" $root "key" "modules.phone_otp.sms.provider" "old" "sms.provider") }}
 {{- if eq $sms "twilio" }}
-{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "twilioAuthToken" "env" "CASHLESS_AUTH_SMS_TWILIO_AUTH_TOKEN") }}
+{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "twilioAuthToken" "env" "CASHLESS_AUTH_MODULES_PHONE_OTP_SMS_TWILIO_AUTH_TOKEN") }}
 {{- end }}
 {{- if eq $sms "webhook" }}
-{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "smsWebhookSecret" "env" "CASHLESS_AUTH_SMS_WEBHOOK_SECRET") }}
+{{- include "cashless-auth.secretEnvVar" (dict "root" $root "entry" "smsWebhookSecret" "env" "CASHLESS_AUTH_MODULES_PHONE_OTP_SMS_WEBHOOK_SECRET") }}
 {{- end }}
 {{- with .Values.secrets.bootstrapAdmin }}
 {{- if .secret }}
