@@ -120,12 +120,12 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			NewLogger,
 			newAccessLogger,
 			LoadSecrets,
+			NewKeys,
 			openDB,
 			openState,
 			newLimiter,
 			newTokens,
 			newHasher,
-			newSealer,
 			newNotBefore,
 			newSessions,
 			newGuards,
@@ -444,8 +444,6 @@ func newHasher(p hasherParams) *passwords.Hasher {
 	p.Metrics.PasswordVerifications(h.Verifications)
 	return h
 }
-
-func newSealer(s Secrets) (*seal.Sealer, error) { return seal.New(s.EncryptionKey) }
 
 // sessionsChannel carries session revocations to every replica's cache of live sessions.
 const sessionsChannel = "revoked:sessions"

@@ -46,3 +46,46 @@ func TestSealOpen(t *testing.T) {
 		t.Fatal("short key accepted")
 	}
 }
+
+// TestFallback: a sealer rotating keys opens what the old key sealed, seals only under the new
+// one (which the old key alone cannot open), and still refuses a key it was not given.
+func TestFallback(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, err := New(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotating, err := NewWithFallback(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := old.Seal("mfa", "before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rotating.Open("mfa", before); err != nil || got != "before" {
+		t.Fatalf("value sealed under the fallback key: %q %v", got, err)
+	}
+	if _, err := rotating.Open("session", before); err != ErrOpen {
+		t.Fatalf("fallback ignored the purpose: %v", err)
+	}
+	after, err := rotating.Seal("mfa", "after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Open("mfa", after); err != ErrOpen {
+		t.Fatalf("new seal opened under the old key alone: %v", err)
+	}
+	current, _ := New(newKey)
+	if got, err := current.Open("mfa", after); err != nil || got != "after" {
+		t.Fatalf("new seal under the current key: %q %v", got, err)
+	}
+	stranger, _ := New(bytes.Repeat([]byte{3}, 32))
+	sealed, _ := stranger.Seal("mfa", "x")
+	if _, err := rotating.Open("mfa", sealed); err != ErrOpen {
+		t.Fatalf("unknown key opened: %v", err)
+	}
+	if _, err := NewWithFallback(newKey, []byte("short")); err == nil {
+		t.Fatal("short fallback key accepted")
+	}
+}

@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/config"
+	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
-	"github.com/cashlessmedia/cashless-auth/core/seal"
 	"github.com/cashlessmedia/cashless-auth/core/sessions"
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
@@ -71,7 +71,7 @@ type Enrolment struct {
 type Service struct {
 	cfg       Config
 	users     *store.Users
-	sealer    *seal.Sealer
+	sealer    *core.Sealer
 	st        state.Store
 	lock      *lockout.Locker
 	sessions  *sessions.Service
@@ -81,10 +81,10 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(cfg Config, core config.Core, users *store.Users, sealer *seal.Sealer, st state.Store, s *sessions.Service, tok *tokens.Service, log *zap.Logger) *Service {
+func NewService(cfg Config, coreCfg config.Core, users *store.Users, keys core.Keys, st state.Store, s *sessions.Service, tok *tokens.Service, log *zap.Logger) *Service {
 	return &Service{
-		cfg: cfg, users: users, sealer: sealer, st: st, lock: lockout.New(st, lockPolicy),
-		sessions: s, tok: tok, freshness: core.MFA.Freshness, log: log.Named("mfa"),
+		cfg: cfg, users: users, sealer: keys.Sealer(sealPurpose), st: st, lock: lockout.New(st, lockPolicy),
+		sessions: s, tok: tok, freshness: coreCfg.MFA.Freshness, log: log.Named("mfa"),
 	}
 }
 
@@ -104,7 +104,8 @@ func (s *Service) Setup(ctx context.Context, c *tokens.Claims) (Enrolment, error
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("mfa: generate: %w", err)
 	}
-	sealed, err := s.sealer.Seal(sealPurpose, key.Secret())
+	// Under the raw key while users.mfa_* is the only copy: the previous release reads it.
+	sealed, err := s.sealer.SealLegacy(key.Secret())
 	if err != nil {
 		return Enrolment{}, err
 	}
@@ -138,7 +139,7 @@ func (s *Service) Verify(ctx context.Context, c *tokens.Claims, code string) (se
 	if sealed == nil {
 		return sessions.Pair{}, ErrNotEnrolled
 	}
-	secret, err := s.sealer.Open(sealPurpose, *sealed)
+	secret, err := s.sealer.Open(*sealed)
 	if err != nil {
 		return sessions.Pair{}, fmt.Errorf("mfa: open secret of admin %d: %w", u.ID, err)
 	}

@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/seal"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -79,13 +78,13 @@ type Session struct {
 type Service struct {
 	creds  *core.StaffPasswords
 	users  *store.Users
-	sealer *seal.Sealer
+	sealer *core.Sealer
 	log    *zap.Logger
 }
 
 // NewService builds the lane's service.
-func NewService(creds *core.StaffPasswords, users *store.Users, sealer *seal.Sealer, log *zap.Logger) *Service {
-	return &Service{creds: creds, users: users, sealer: sealer, log: log.Named("operator_token")}
+func NewService(creds *core.StaffPasswords, users *store.Users, keys core.Keys, log *zap.Logger) *Service {
+	return &Service{creds: creds, users: users, sealer: keys.Sealer(sealPurpose), log: log.Named("operator_token")}
 }
 
 // Login checks the operator's e-mail, password and device type and returns the session token,
@@ -139,7 +138,7 @@ func (s *Service) sessionToken(ctx context.Context, u store.User) (string, error
 			continue
 		}
 		if u.SessionTokenSealed != nil {
-			tok, err := s.sealer.Open(sealPurpose, *u.SessionTokenSealed)
+			tok, err := s.sealer.Open(*u.SessionTokenSealed)
 			if err == nil && HashToken(tok) == *u.SessionTokenHash {
 				return tok, nil
 			}
@@ -165,7 +164,9 @@ func (s *Service) newToken() (tok, hash, sealed string, err error) {
 		return "", "", "", fmt.Errorf("operatortoken: random: %w", err)
 	}
 	tok = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	sealed, err = s.sealer.Seal(sealPurpose, tok)
+	// Under the raw key, as the previous release seals it: rolled back to, it still hands out
+	// the tokens this one issued (users.session_token_sealed is the core's, read by both).
+	sealed, err = s.sealer.SealLegacy(tok)
 	if err != nil {
 		return "", "", "", err
 	}

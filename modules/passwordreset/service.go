@@ -92,9 +92,9 @@ type Service struct {
 }
 
 // NewService builds the service and ties its mail worker to the app's lifecycle.
-func NewService(lc fx.Lifecycle, cfg Config, secrets core.Secrets, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+func NewService(lc fx.Lifecycle, cfg Config, keys core.Keys, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
-	svc := New(cfg.Reset, secrets, st, users, resets, hasher, s, lock, mailer, m, log)
+	svc := New(cfg.Reset, keys, st, users, resets, hasher, s, lock, mailer, m, log)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { svc.Start(); return nil },
 		OnStop:  svc.Stop,
@@ -105,14 +105,14 @@ func NewService(lc fx.Lifecycle, cfg Config, secrets core.Secrets, st state.Stor
 // New builds the service without starting its worker. The quota's HMAC key is derived from the
 // core's encryption key for this purpose alone, so the counters' names are useless without it
 // and the raw key is never used for two things; every replica derives the same key.
-func New(cfg ResetConfig, secrets core.Secrets, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+func New(cfg ResetConfig, keys core.Keys, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
 	if kl, ok := st.(state.KeyLimiter); ok {
 		kl.LimitKeys(quotaPrefix, maxQuotaKeys)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
-		cfg: cfg, quotaKey: secrets.Derive("cashless-auth/password-reset/quota-key/v1"), st: st,
+		cfg: cfg, quotaKey: keys.Derive("cashless-auth/password-reset/quota-key/v1"), st: st,
 		users: users, resets: resets, hasher: hasher, sessions: s, lock: lock, mailer: mailer,
 		metrics: m, log: log.Named("password_reset"), now: time.Now,
 		queue: make(chan job, queueSize), stopping: make(chan struct{}), done: make(chan struct{}),

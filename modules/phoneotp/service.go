@@ -72,17 +72,15 @@ type Service struct {
 	log       *zap.Logger
 }
 
-// NewService builds the lane's service. The HMAC key is derived from the core's encryption key,
-// so code hashes are useless without it and the raw key is never used for two purposes.
-func NewService(cfg Config, secrets core.Secrets, st state.Store, limiter ratelimit.Limiter, sender Sender, consumers *store.Consumers, s *sessions.Service, log *zap.Logger) *Service {
-	m := hmac.New(sha256.New, secrets.EncryptionKey)
-	m.Write([]byte("cashless-auth/phone-otp/code-hash/v1"))
+// NewService builds the lane's service. The HMAC key is derived for this use alone (core.Keys),
+// so code hashes are useless without the core's encryption key, which the lane never holds.
+func NewService(cfg Config, keys core.Keys, st state.Store, limiter ratelimit.Limiter, sender Sender, consumers *store.Consumers, s *sessions.Service, log *zap.Logger) *Service {
 	// A code's tries are reserved before each comparison (core/lockout), so however many
 	// requests race, at most max_attempts wrong ones are compared; the lock the last one starts
 	// outlives the code. A right try is released, so copies of the right code, sent at once,
 	// use up no tries of the one that takes it.
 	tries := lockout.New(st, lockout.Policy{After: cfg.MaxAttempts, Base: cfg.CodeTTL, Max: cfg.CodeTTL, Memory: cfg.CodeTTL})
-	return &Service{cfg: cfg, key: m.Sum(nil), st: st, tries: tries, limiter: limiter, sender: sender, consumers: consumers, sessions: s, log: log.Named("phone_otp")}
+	return &Service{cfg: cfg, key: keys.Derive("cashless-auth/phone-otp/code-hash/v1"), st: st, tries: tries, limiter: limiter, sender: sender, consumers: consumers, sessions: s, log: log.Named("phone_otp")}
 }
 
 // Normalize returns the E.164 form of a number, or ErrInvalidPhone.
