@@ -26,6 +26,7 @@ const (
 	kNullable // anyOf [X, {"type":"null"}]
 	kUnion    // anyOf of several non-null schemas
 	kEnum     // enum or const: a Literal or an Enum class
+	kUUID     // string with format uuid: pydantic's UUID
 )
 
 type extraMode uint8
@@ -116,6 +117,8 @@ func (n *node) tag(depth int) string {
 		return "float"
 	case kEnum:
 		return n.enum.tag
+	case kUUID:
+		return "uuid"
 	case kBoolean:
 		return "bool"
 	case kArray:
@@ -293,10 +296,10 @@ func (c *compiler) resolve(ref string) (*jv, error) {
 }
 
 // keywordsByType is the supported subset. Everything else is refused at compile time, naming
-// the keyword and where it is, rather than silently not enforced. format is refused too: the
-// answers of pydantic's EmailStr, UUID, datetime and URL validators are not reproduced.
+// the keyword and where it is, rather than silently not enforced. Of the formats only "uuid" is
+// supported (fillString): pydantic's EmailStr, datetime and URL answers are not reproduced.
 var keywordsByType = map[string]map[string]bool{
-	"string":  {"type": true, "minLength": true, "maxLength": true, "pattern": true},
+	"string":  {"type": true, "minLength": true, "maxLength": true, "pattern": true, "format": true},
 	"integer": {"type": true, "minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true},
 	"number":  {"type": true, "minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true},
 	"boolean": {"type": true},
@@ -306,7 +309,7 @@ var keywordsByType = map[string]map[string]bool{
 
 // refusedKeywords explains the refusals a fragment author is most likely to meet.
 var refusedKeywords = map[string]string{
-	"format":        "pydantic's format validators (email, uuid, date-time, uri) are not reproduced",
+	"format":        "only format uuid is supported; pydantic's email, date-time and uri answers are not reproduced",
 	"oneOf":         "pydantic publishes oneOf only for discriminated unions, which are not supported; use anyOf",
 	"discriminator": "discriminated unions are not supported; use anyOf",
 	"allOf":         "allOf is not supported",
@@ -519,6 +522,18 @@ func isNullSchema(v *jv) bool {
 }
 
 func (c *compiler) fillString(n *node, v *jv, path string) error {
+	if f := v.get("format"); f != nil {
+		if f.kind != 's' || f.str != "uuid" {
+			return unsupported(path, "format", " for type string (format "+strconv.Quote(f.str)+")")
+		}
+		for _, k := range v.keys {
+			if k != "type" && k != "format" && !isAnnotation(k) {
+				return unsupported(path, k, " beside format uuid")
+			}
+		}
+		n.kind = kUUID
+		return nil
+	}
 	var err error
 	if n.minLen, err = lengthKeyword(v, "minLength", path); err != nil {
 		return err

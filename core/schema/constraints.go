@@ -55,6 +55,8 @@ func constraintMsg(e *errKind, ctx map[string]any) (string, bool) {
 		return itemsMsg("at least", ctx["min_length"].(int), ctx["actual_length"].(int)), true
 	case errListTooLong:
 		return itemsMsg("at most", ctx["max_length"].(int), ctx["actual_length"].(int)), true
+	case errUUIDParsing:
+		return uuidMsg(ctx), true
 	}
 	return "", false
 }

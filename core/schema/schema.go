@@ -3,14 +3,15 @@
 // would, so that clients written against the legacy Python service keep working.
 //
 // Supported schema subset: type object (properties, required, additionalProperties
-// true/false/absent), string (minLength, maxLength, pattern), integer and number (minimum,
+// true/false/absent), string (minLength, maxLength, pattern; or format uuid, pydantic's UUID,
+// handed to the handler in canonical form), integer and number (minimum,
 // maximum, exclusiveMinimum, exclusiveMaximum; multipleOf for integers), boolean, array (items,
 // minItems, maxItems), enum and const of strings and integers (inline: a Literal; a component
 // schema of its own: an Enum class, which pydantic answers differently), anyOf (a nullable
 // type, or a union of types, with pydantic's smart-union choice and tags), $ref, and the
 // annotations title, description and default. A schema with no type is "any". Compile fails,
 // naming the keyword and where it is, on every other keyword rather than silently ignoring a
-// constraint: format (pydantic's email, uuid, date-time and URL answers are not reproduced),
+// constraint: other formats (pydantic's email, date-time and URL answers are not reproduced),
 // oneOf and discriminator (pydantic emits them only for discriminated unions), allOf, not,
 // multipleOf on numbers, enum values that are not printable ASCII strings or int64 integers.
 //
@@ -273,6 +274,11 @@ func (p *Param) check(n *node, raw string, tags []string, issues *[]Issue) bool 
 			return fail(e, nil)
 		}
 		if e, ctx := checkFloatBounds(n, f); e != nil {
+			return fail(e, ctx)
+		}
+		return true
+	case kUUID:
+		if _, _, e, ctx := checkUUID(raw); e != nil {
 			return fail(e, ctx)
 		}
 		return true

@@ -383,6 +383,23 @@ func TestDecodeFillsDestination(t *testing.T) {
 		}
 	})
 
+	t.Run("a UUID reaches the handler in canonical form", func(t *testing.T) {
+		b := goldenBody(t, "ProviderDeviceRequest")
+		const canonical = "12345678-abcd-5678-1234-567812345678"
+		for _, in := range []string{canonical, "{12345678-ABCD-5678-1234-567812345678}", "urn:uuid:" + canonical, "12345678abcd56781234567812345678"} {
+			var got struct {
+				Device string `json:"device"`
+				Either any    `json:"either"`
+			}
+			if issues := b.Decode([]byte(`{"device":"`+in+`","either":"`+in+`"}`), &got); issues != nil {
+				t.Fatalf("%s: %s", in, wire(t, issues))
+			}
+			if got.Device != canonical || got.Either != canonical {
+				t.Errorf("%s: got %+v, want %s", in, got, canonical)
+			}
+		}
+	})
+
 	t.Run("dst too narrow is an issue not a panic", func(t *testing.T) {
 		var got struct {
 			OperatorID int8 `json:"operator_id"`
@@ -792,7 +809,8 @@ func FuzzDecode(f *testing.F) {
 		`{"token":"a\u0000"}`, `{"event_id":1,"name":"n","scopes":["\u0000"]}`, `{"code":"\u0000\u0000\u0000\u0000\u0000\u0000"}`,
 		`{"valid":true,"claims":{"\u0000":["\u0000"]}}`,
 		`{"provider":"oidc","level":" 2 ","acr":true,"ratio":"1e-3","scopes":["a"],"pair":[1,"2"]}`,
-		`{"sub":"5","lvl":"yes","num":"x"}`, `{"sub":[1],"lvl":1.0,"num":true}`, `{"loc":["\u0000"],"msg":"\u0000","type":"t","input":{"\u0000":0}}`,
+		`{"sub":"5","lvl":"yes","num":"x"}`, `{"sub":[1],"lvl":1.0,"num":true}`,
+		`{"device":"{12345678-1234-5678-1234-567812345678}","either":"urn:uuid:12345678-1234-5678-1234-567812345678"}`, `{"loc":["\u0000"],"msg":"\u0000","type":"t","input":{"\u0000":0}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -807,7 +825,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		bodies = append(bodies, b)
 	}
-	bodies = append(bodies, goldenBody(f, "ProviderLoginRequest"), goldenBody(f, "ProviderUnionRequest"))
+	bodies = append(bodies, goldenBody(f, "ProviderLoginRequest"), goldenBody(f, "ProviderUnionRequest"), goldenBody(f, "ProviderDeviceRequest"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, b := range bodies {
 			var dst map[string]any

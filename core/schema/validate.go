@@ -134,6 +134,8 @@ func (st *state) validate(n *node, ti int32) {
 		}
 	case kEnum:
 		st.validateEnum(n, ti)
+	case kUUID:
+		st.validateUUID(ti)
 	case kBoolean:
 		if _, e := st.toBool(t); e != nil {
 			st.fail(ti, e, nil)
@@ -454,6 +456,8 @@ func (st *state) writeNorm(buf []byte, n *node, ti int32) []byte {
 		return appendFloat(buf, f)
 	case kEnum:
 		return st.writeEnum(buf, n, ti)
+	case kUUID:
+		return st.writeUUID(buf, ti)
 	case kBoolean:
 		b, _ := st.toBool(t)
 		if b {

@@ -17,6 +17,7 @@ import json
 import sys
 from enum import Enum
 from typing import Annotated, Any, Literal, Optional, Union
+from uuid import UUID
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -129,9 +130,16 @@ class ProviderUnionRequest(Strict):
     num: Union[Annotated[float, Field(lt=1)], str] = 0.0
 
 
+class ProviderDeviceRequest(Strict):
+    device: UUID
+    maybe: Optional[UUID] = None
+    either: Union[UUID, int] = 0
+
+
 NEW_MODELS = {
     "ProviderLoginRequest": ProviderLoginRequest,
     "ProviderUnionRequest": ProviderUnionRequest,
+    "ProviderDeviceRequest": ProviderDeviceRequest,
     "Color": Color,
     "Level": Level,
 }
@@ -477,6 +485,52 @@ BODIES.update({
         '{"sub":0,"num":true}',
         '{"sub":0,"num":[]}',
     ],
+    "ProviderDeviceRequest": [
+        '{"device":"12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678123456781234567812345678"}',
+        '{"device":"{12345678-1234-5678-1234-567812345678}"}',
+        '{"device":"urn:uuid:12345678-1234-5678-1234-567812345678"}',
+        '{"device":"x"}',
+        '{"device":""}',
+        '{"device":"1234567-81234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-56781234567"}',
+        '{"device":"12345678-1234-5678-1234-56781234567g"}',
+        '{"device":"g2345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234"}',
+        '{"device":"1234567812345678123456781234567"}',
+        '{"device":"123456781234567812345678123456789"}',
+        '{"device":" 12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-567812345678 "}',
+        '{"device":"12345678_1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-5678-12345678"}',
+        '{"device":"\\u00e92345678-1234-5678-1234-567812345678"}',
+        '{"device":"\\u20ac2345678-1234-5678-1234-567812345678"}',
+        '{"device":"{12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678123456781234567812345678z"}',
+        '{"device":"1234567812345678123456781234567z"}',
+        '{"device":"urn:uuid:x"}',
+        '{"device":"URN:UUID:12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-567812345678}"}',
+        '{"device":"---------------------------------"}',
+        '{"device":"{12345678-1234-5678-1234-56781234567}"}',
+        '{"device":"{12345678-1234-5678-1234-567812345670}"}',
+        '{"device":"urn:uuid:12345678-1234-5678-1234-5678123456700"}',
+        '{"device":"{}"}',
+        '{"device":"{-}"}',
+        '{"device":"urn:uuid:"}',
+        '{"device":"1-2-3-4-5"}',
+        '{"device":"\\u00002345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-12345-67812345678"}',
+        '{"device":5}',
+        '{"device":null}',
+        '{"device":["12345678-1234-5678-1234-567812345678"]}',
+        '{"device":"12345678-1234-5678-1234-567812345678","maybe":null,"either":"12345678-1234-5678-1234-567812345678"}',
+        '{"device":"12345678-1234-5678-1234-567812345678","maybe":"x","either":"7"}',
+        '{"device":"12345678-1234-5678-1234-567812345678","either":"x"}',
+        '{"device":"12345678-1234-5678-1234-567812345678","either":1.5}',
+        '{}',
+    ],
     "Color": ['"red"', '"RED"', "1", "null", "{}"],
     "Level": ["1", '"1"', '"x"', "true", "1.0", "4"],
 })
@@ -489,6 +543,7 @@ PARAMS = [
     ("query", "color", Color, ["red", "RED", ""]),
     ("query", "prompt", Literal["none", "login"], ["none", "x"]),
     ("query", "acr", Literal[1, 2], ["1"]),
+    ("path", "device", UUID, ["12345678-1234-5678-1234-567812345678", "{12345678-1234-5678-1234-567812345678}", "x", ""]),
     ("query", "max_age", Annotated[int, Field(ge=0, le=10)], ["0", "11", "-1", "x", "5.0"]),
     ("query", "ratio", Annotated[float, Field(gt=0, lt=1.5)], ["0.5", "0", "1.5", "x"]),
 ]
