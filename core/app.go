@@ -115,7 +115,9 @@ func WarnRenamed(log *zap.Logger, renamed []config.Renamed) {
 
 func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 	return fx.Module("core",
-		fx.Supply(v, cfg),
+		// The raw configuration stays the core's: a module gets its own section (Plugin.Config).
+		fx.Supply(fx.Private, v),
+		fx.Supply(cfg),
 		fx.Provide(
 			NewLogger,
 			newAccessLogger,
@@ -496,7 +498,7 @@ func Document(v *viper.Viper, plugins []Plugin) (*openapi.Document, error) {
 	opts := []fx.Option{fx.NopLogger, fx.Provide(newDocument)}
 	for _, p := range plugins {
 		if p.Enabled(v) {
-			opts = append(opts, p.Module)
+			opts = append(opts, p.option(v))
 		}
 	}
 	var doc *openapi.Document

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/viper"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -238,6 +239,9 @@ func TestSectionIsPrivate(t *testing.T) {
 	}
 	if err := fx.New(fx.NopLogger, p.option(v), fx.Invoke(func(lane) {})).Err(); err == nil {
 		t.Fatal("the section reached outside its module")
+	}
+	if err := fx.New(fx.NopLogger, coreModule(v, config.Core{}), p.option(v), fx.Invoke(func(*viper.Viper) {})).Err(); err == nil {
+		t.Fatal("the raw configuration reached outside the core")
 	}
 }
 
