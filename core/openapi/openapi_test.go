@@ -107,3 +107,22 @@ func TestAssembleRefuses(t *testing.T) {
 		t.Fatalf("agreeing fragments: %v", err)
 	}
 }
+
+// TestConforms: with a module off, its contract operations may be absent; the other rules hold.
+func TestConforms(t *testing.T) {
+	only := []Fragment{{Module: "b", JSON: []byte(fragB)}}
+	if err := Conforms([]byte(contractDocJSON), only); err != nil {
+		t.Fatalf("a subset of the modules: %v", err)
+	}
+	if err := Floor([]byte(contractDocJSON), only); err == nil {
+		t.Fatal("Floor accepted a missing contract operation")
+	}
+	altered := []Fragment{{Module: "b", JSON: []byte(strings.Replace(fragB, `"summary": "B"`, `"summary": "B!"`, 1))}}
+	if err := Conforms([]byte(contractDocJSON), altered); err == nil || !strings.Contains(err.Error(), "GET /b in b differs from the contract") {
+		t.Errorf("an altered operation: got %v", err)
+	}
+	redefined := []Fragment{{Module: "c", JSON: []byte(strings.Replace(fragAdded, `"Inner": {"type": "string"}`, `"Inner": {"type": "integer"}`, 1))}}
+	if err := Conforms([]byte(contractDocJSON), redefined); err == nil || !strings.Contains(err.Error(), "c redefines contract schema Inner differently") {
+		t.Errorf("a redefined contract schema: got %v", err)
+	}
+}
