@@ -39,6 +39,9 @@ TOOLS += firebase
 #                                 stopped after go test, pass or fail)
 #   an environment variable       TEST_ENV += VAR=value
 TEST_TOOLS := mailpit firebase
+# oidc-provider for the OIDC lane's tests (modules/oidc/op_test.go); they install it themselves
+# too, but here it installs beside the compiler instead of inside go test's time.
+TEST_TOOLS += node-idp
 TEST_SERVICES := mailpit firebase-emulator
 TEST_ENV := FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
 export TEST_TOOLS TEST_SERVICES TEST_ENV TEST_TIMEOUT TESTFLAGS GO PKGS
