@@ -80,10 +80,11 @@ type op struct {
 	keys []jose.JSONWebKey
 	gen  int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	logs *lockedBuffer
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{}
+	stdin io.Closer
+	logs  *lockedBuffer
 	// Fetches counted by the processes already stopped.
 	pastJWKS, pastDiscovery int
 }
@@ -218,6 +219,12 @@ func (o *op) Start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Held open while the provider runs: it exits when the pipe closes, even if this test
+	// binary is killed without its cleanups.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the OpenID Provider: %v", err)
 	}
@@ -252,17 +259,18 @@ func (o *op) Start(t *testing.T) {
 		t.Fatalf("the OpenID Provider's first line is not its ready line: %q (%v)", line, err)
 	}
 	o.mu.Lock()
-	o.cmd, o.done, o.port, o.issuer = cmd, done, r.Port, r.Issuer
+	o.cmd, o.done, o.stdin, o.port, o.issuer = cmd, done, stdin, r.Port, r.Issuer
 	o.mu.Unlock()
 }
 
 func (o *op) stop() {
 	o.mu.Lock()
-	cmd, done := o.cmd, o.done
+	cmd, done, stdin := o.cmd, o.done, o.stdin
 	o.mu.Unlock()
 	if cmd == nil {
 		return
 	}
+	defer stdin.Close()
 	// The counts of this process, before it takes them with it.
 	j, d, err := o.liveFetches()
 	if err != nil {
@@ -276,7 +284,7 @@ func (o *op) stop() {
 		<-done
 	}
 	o.mu.Lock()
-	o.cmd, o.done = nil, nil
+	o.cmd, o.done, o.stdin = nil, nil, nil
 	o.pastJWKS += j
 	o.pastDiscovery += d
 	o.mu.Unlock()
@@ -355,12 +363,13 @@ func (o *op) writeConfig(t *testing.T) string {
 		clients = append(clients, m)
 	}
 	cfg := map[string]any{
-		"port":         o.port,
-		"issuer_path":  o.opts.IssuerPath,
-		"jwks_file":    jwksFile,
-		"clients":      clients,
-		"extra_claims": o.opts.ExtraClaims,
-		"id_token_ttl": int(o.opts.IDTokenTTL / time.Second),
+		"port":            o.port,
+		"issuer_path":     o.opts.IssuerPath,
+		"jwks_file":       jwksFile,
+		"clients":         clients,
+		"extra_claims":    o.opts.ExtraClaims,
+		"id_token_ttl":    int(o.opts.IDTokenTTL / time.Second),
+		"exit_with_stdin": true,
 	}
 	file := filepath.Join(o.dir, "op.json")
 	writeJSON(t, file, cfg)
