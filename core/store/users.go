@@ -29,10 +29,6 @@ type User struct {
 	SessionTokenSealed *string
 	LastDevMAC         *string
 
-	MFAEnabled             bool
-	MFASecretSealed        *string
-	MFAPendingSecretSealed *string
-
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -67,14 +63,12 @@ func ValidRole(role string) bool {
 }
 
 const userColumns = `id, email, password_hash, role, event_id, mode,
-	session_token_hash, session_token_sealed, last_dev_mac,
-	mfa_enabled, mfa_secret_sealed, mfa_pending_secret_sealed, created_at, updated_at`
+	session_token_hash, session_token_sealed, last_dev_mac, created_at, updated_at`
 
 func scanUser(row rowScanner) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.EventID, &u.Mode,
 		&u.SessionTokenHash, &u.SessionTokenSealed, &u.LastDevMAC,
-		&u.MFAEnabled, &u.MFASecretSealed, &u.MFAPendingSecretSealed,
 		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
 	return u, err
 }
@@ -208,22 +202,6 @@ func (r *Users) ClearSessionToken(ctx context.Context, id int64) error {
 func (r *Users) SetLastDevMAC(ctx context.Context, id int64, mac string) error {
 	return r.update(ctx, "users.set_last_dev_mac",
 		`UPDATE users SET updated_at = ?, last_dev_mac = ? WHERE id = ?`, mac, id)
-}
-
-// SetMFAPending stores a sealed TOTP secret awaiting its first verification; an active secret,
-// if any, stays in force until ActivateMFA.
-func (r *Users) SetMFAPending(ctx context.Context, id int64, sealed string) error {
-	return r.update(ctx, "users.set_mfa_pending",
-		`UPDATE users SET updated_at = ?, mfa_pending_secret_sealed = ? WHERE id = ?`, sealed, id)
-}
-
-// ActivateMFA makes the pending TOTP secret the active one and enables MFA.
-// It returns ErrNotFound if the user does not exist or has no pending secret.
-func (r *Users) ActivateMFA(ctx context.Context, id int64) error {
-	return r.update(ctx, "users.activate_mfa",
-		`UPDATE users SET updated_at = ?, mfa_secret_sealed = mfa_pending_secret_sealed,
-		        mfa_pending_secret_sealed = NULL, mfa_enabled = TRUE
-		 WHERE id = ? AND mfa_pending_secret_sealed IS NOT NULL`, id)
 }
 
 // Delete removes the user; their password resets go with them and their devices lose the operator.

@@ -20,9 +20,8 @@ func TestUsersCreateAndLookup(t *testing.T) {
 		}))(t)
 		u := must(users.ByID(ctx, id))(t)
 		if u.Email != "alice.admin@example.com" || u.PasswordHash != "hash1" || u.Role != store.RoleOperator ||
-			u.EventID == nil || *u.EventID != ev || u.Mode != 4 || u.MFAEnabled ||
+			u.EventID == nil || *u.EventID != ev || u.Mode != 4 ||
 			u.SessionTokenHash != nil || u.SessionTokenSealed != nil || u.LastDevMAC != nil ||
-			u.MFASecretSealed != nil || u.MFAPendingSecretSealed != nil ||
 			u.CreatedAt.IsZero() || !u.UpdatedAt.Equal(u.CreatedAt) {
 			t.Fatalf("ByID = %+v", u)
 		}
@@ -167,42 +166,17 @@ func TestUsersSetSessionTokenIfEmptyRace(t *testing.T) {
 	})
 }
 
-func TestUsersDevMACAndMFA(t *testing.T) {
+func TestUsersDevMAC(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		users := store.NewUsers(db)
-		id := createUser(t, db, "mfa@x.io", store.RoleAdmin)
+		id := createUser(t, db, "mac@x.io", store.RoleAdmin)
 
 		noErr(t, users.SetLastDevMAC(ctx, id, "aa:bb:cc:dd:ee:ff"))
 		if u := must(users.ByID(ctx, id))(t); u.LastDevMAC == nil || *u.LastDevMAC != "aa:bb:cc:dd:ee:ff" {
 			t.Fatalf("LastDevMAC = %v", u.LastDevMAC)
 		}
 		wantErr(t, users.SetLastDevMAC(ctx, id+1000, "x"), store.ErrNotFound)
-
-		wantErr(t, users.ActivateMFA(ctx, id), store.ErrNotFound) // nothing pending
-		noErr(t, users.SetMFAPending(ctx, id, "sealed-A"))
-		if u := must(users.ByID(ctx, id))(t); u.MFAEnabled || u.MFASecretSealed != nil || *u.MFAPendingSecretSealed != "sealed-A" {
-			t.Fatalf("after SetMFAPending: %+v", u)
-		}
-		noErr(t, users.ActivateMFA(ctx, id))
-		u := must(users.ByID(ctx, id))(t)
-		if !u.MFAEnabled || u.MFASecretSealed == nil || *u.MFASecretSealed != "sealed-A" || u.MFAPendingSecretSealed != nil {
-			t.Fatalf("after ActivateMFA: %+v", u)
-		}
-		wantErr(t, users.ActivateMFA(ctx, id), store.ErrNotFound) // pending consumed
-
-		// Re-enrolment keeps the active secret until the new one is activated.
-		noErr(t, users.SetMFAPending(ctx, id, "sealed-B"))
-		u = must(users.ByID(ctx, id))(t)
-		if !u.MFAEnabled || *u.MFASecretSealed != "sealed-A" || *u.MFAPendingSecretSealed != "sealed-B" {
-			t.Fatalf("after second SetMFAPending: %+v", u)
-		}
-		noErr(t, users.ActivateMFA(ctx, id))
-		if u := must(users.ByID(ctx, id))(t); *u.MFASecretSealed != "sealed-B" {
-			t.Fatalf("after second ActivateMFA: %+v", u)
-		}
-		wantErr(t, users.SetMFAPending(ctx, id+1000, "s"), store.ErrNotFound)
-		wantErr(t, users.ActivateMFA(ctx, id+1000), store.ErrNotFound)
 	})
 }
 

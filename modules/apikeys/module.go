@@ -17,10 +17,9 @@ var fragment []byte
 var Plugin = core.Plugin{
 	Name:             "api_keys",
 	EnabledByDefault: true,
-	Migrations:       Migrations,
 	Module: fx.Module("api_keys",
 		core.OpenAPI("api_keys", fragment),
-		fx.Provide(NewService, fx.Private, newCache, NewEventClients),
+		fx.Provide(NewService, fx.Private, newCache),
 		core.Routes(NewRoutes),
 		core.TokenVerifier(NewVerifier),
 	),

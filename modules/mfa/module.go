@@ -48,9 +48,11 @@ func (c *Config) validate() error {
 var Plugin = core.Plugin{
 	Name:             "mfa",
 	EnabledByDefault: true,
+	Migrations:       migrations,
 	Config:           Section,
 	Module: fx.Module("mfa",
 		core.OpenAPI("mfa", fragment),
+		fx.Provide(NewFactors, secondFactors),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
 	),

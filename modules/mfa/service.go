@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cashlessmedia/cashless-auth/config"
-	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/lockout"
 	"github.com/cashlessmedia/cashless-auth/core/sessions"
 	"github.com/cashlessmedia/cashless-auth/core/state"
@@ -71,7 +70,7 @@ type Enrolment struct {
 type Service struct {
 	cfg       Config
 	users     *store.Users
-	sealer    *core.Sealer
+	factors   *Factors
 	st        state.Store
 	lock      *lockout.Locker
 	sessions  *sessions.Service
@@ -81,9 +80,9 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(cfg Config, coreCfg config.Core, users *store.Users, keys core.Keys, st state.Store, s *sessions.Service, tok *tokens.Service, log *zap.Logger) *Service {
+func NewService(cfg Config, coreCfg config.Core, users *store.Users, factors *Factors, st state.Store, s *sessions.Service, tok *tokens.Service, log *zap.Logger) *Service {
 	return &Service{
-		cfg: cfg, users: users, sealer: keys.Sealer(sealPurpose), st: st, lock: lockout.New(st, lockPolicy),
+		cfg: cfg, users: users, factors: factors, st: st, lock: lockout.New(st, lockPolicy),
 		sessions: s, tok: tok, freshness: coreCfg.MFA.Freshness, log: log.Named("mfa"),
 	}
 }
@@ -97,19 +96,18 @@ func (s *Service) Setup(ctx context.Context, c *tokens.Claims) (Enrolment, error
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if u.MFAEnabled && !s.fresh(c) {
+	fac, err := s.factor(ctx, u.ID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if fac.Enabled && !s.fresh(c) {
 		return Enrolment{}, ErrStepUpRequired
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.cfg.Issuer, AccountName: u.Email, Period: uint(period / time.Second), Digits: digits, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("mfa: generate: %w", err)
 	}
-	// Under the raw key while users.mfa_* is the only copy: the previous release reads it.
-	sealed, err := s.sealer.SealLegacy(key.Secret())
-	if err != nil {
-		return Enrolment{}, err
-	}
-	if err := s.users.SetMFAPending(ctx, u.ID, sealed); err != nil {
+	if err := s.factors.Setup(ctx, u.ID, key.Secret()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Enrolment{}, ErrUnknownAdmin
 		}
@@ -132,16 +130,16 @@ func (s *Service) Verify(ctx context.Context, c *tokens.Claims, code string) (se
 	if err != nil {
 		return sessions.Pair{}, err
 	}
-	sealed, pending := u.MFAPendingSecretSealed, true
-	if sealed == nil {
-		sealed, pending = u.MFASecretSealed, false
-	}
-	if sealed == nil {
-		return sessions.Pair{}, ErrNotEnrolled
-	}
-	secret, err := s.sealer.Open(*sealed)
+	fac, err := s.factor(ctx, u.ID)
 	if err != nil {
-		return sessions.Pair{}, fmt.Errorf("mfa: open secret of admin %d: %w", u.ID, err)
+		return sessions.Pair{}, err
+	}
+	secret, pending := fac.Pending, true
+	if secret == "" {
+		secret, pending = fac.Secret, false
+	}
+	if secret == "" {
+		return sessions.Pair{}, ErrNotEnrolled
 	}
 	now := s.tok.Now()
 	counter, ok := match(secret, code, now)
@@ -162,7 +160,9 @@ func (s *Service) Verify(ctx context.Context, c *tokens.Claims, code string) (se
 		return sessions.Pair{}, ErrCodeUsed
 	}
 	if pending {
-		if err := s.users.ActivateMFA(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// ErrNotFound: a concurrent verification activated this secret already, or a new setup
+		// replaced it; the code was right either way, and a replacing secret awaits its own.
+		if err := s.factors.Activate(ctx, u.ID, fac); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return sessions.Pair{}, err
 		}
 	}
@@ -183,6 +183,18 @@ func (s *Service) admin(ctx context.Context, c *tokens.Claims) (store.User, erro
 		return store.User{}, ErrUnknownAdmin
 	}
 	return u, err
+}
+
+// factor is the admin's TOTP state.
+func (s *Service) factor(ctx context.Context, id int64) (Factor, error) {
+	fac, err := s.factors.Load(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Factor{}, ErrUnknownAdmin
+	}
+	if err != nil {
+		return Factor{}, fmt.Errorf("mfa: secrets of admin %d: %w", id, err)
+	}
+	return fac, nil
 }
 
 func (s *Service) fresh(c *tokens.Claims) bool {

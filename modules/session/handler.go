@@ -29,6 +29,8 @@ type Params struct {
 	Verifiers []verify.Verifier `group:"token_verifiers"`
 	Audit     *audit.Log
 	Metrics   *metrics.Metrics
+	// Factors answers mfa_enabled; absent (no module keeps second factors), it is false.
+	Factors auth.SecondFactors `optional:"true"`
 }
 
 type handlers struct{ Params }
@@ -182,12 +184,18 @@ func (h handlers) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpx.Unavailable("Database unavailable", err)
 	}
+	mfa := false
+	if h.Factors != nil {
+		if mfa, err = h.Factors.Enabled(r.Context(), u.ID); err != nil {
+			return httpx.Unavailable("Database unavailable", err)
+		}
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"id":              u.ID,
 		"email":           u.Email,
 		"role":            u.Role,
 		"event_id":        u.EventID,
-		"mfa_enabled":     u.MFAEnabled,
+		"mfa_enabled":     mfa,
 		"mfa_verified_at": c.MFAVerifiedAt,
 		"created_at":      u.CreatedAt,
 	})
