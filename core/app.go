@@ -134,7 +134,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			NewAccountLock,
 			newStaffPasswords,
 			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
-			store.NewEventClients, store.NewPasswordResets, store.NewIdentities,
+			store.NewIdentities,
 			identity.New,
 			newDocument,
 			newHandler,

@@ -237,29 +237,38 @@ func TestTimeRoundTrip(t *testing.T) {
 		clock := newFakeClock(created)
 		db.Now = clock.Now
 		ev := createEvent(t, db, "rt")
-
-		c := must(store.NewEventClients(db).Create(ctx, store.NewEventClient{
-			EventID: ev, Name: "k", Prefix: "ck_", Hash: "h-rt", Scopes: []string{"a"},
-		}))(t)
 		want := created.UTC().Truncate(time.Microsecond)
-		if c.CreatedAt != want {
-			t.Fatalf("CreatedAt = %v, want %v", c.CreatedAt, want)
-		}
-		got := must(store.NewEventClients(db).ByID(ctx, c.ID))(t)
-		if got.CreatedAt != want || got.CreatedAt.Location() != time.UTC {
-			t.Fatalf("ByID CreatedAt = %v (%v), want %v", got.CreatedAt, got.CreatedAt.Location(), want)
-		}
 		e := must(store.NewEvents(db).Get(ctx, ev))(t)
-		if e.CreatedAt != want {
-			t.Fatalf("event CreatedAt = %v, want %v", e.CreatedAt, want)
+		if e.CreatedAt != want || e.CreatedAt.Location() != time.UTC {
+			t.Fatalf("event CreatedAt = %v (%v), want %v", e.CreatedAt, e.CreatedAt.Location(), want)
 		}
 
+		// A module's own table, written and read through the helpers exported for modules.
+		column := "TIMESTAMPTZ"
+		if db.Dialect == store.DialectSQLite {
+			column = "INTEGER"
+		}
+		_, err := db.X.ExecContext(ctx, `CREATE TABLE module_times (id INTEGER PRIMARY KEY, at `+column+` NOT NULL, gone `+column+`)`)
+		noErr(t, err)
 		clock.Add(1500 * time.Nanosecond)
-		revoked := created.Add(1500 * time.Nanosecond).UTC().Truncate(time.Microsecond)
-		must(store.NewEventClients(db).Revoke(ctx, c.ID))(t)
-		got = must(store.NewEventClients(db).ByID(ctx, c.ID))(t)
-		if got.RevokedAt == nil || *got.RevokedAt != revoked {
-			t.Fatalf("RevokedAt = %v, want %v", got.RevokedAt, revoked)
+		later := created.Add(1500 * time.Nanosecond).UTC().Truncate(time.Microsecond)
+		if got := db.Timestamp(); got != later {
+			t.Fatalf("Timestamp = %v, want %v", got, later)
+		}
+		_, err = db.X.ExecContext(ctx, db.X.Rebind(`INSERT INTO module_times (id, at, gone) VALUES (1, ?, NULL), (2, ?, ?)`),
+			db.Timestamp(), db.Timestamp(), store.StoredTime(created))
+		noErr(t, err)
+		var (
+			at   time.Time
+			gone *time.Time
+		)
+		noErr(t, db.X.QueryRowContext(ctx, `SELECT at, gone FROM module_times WHERE id = 1`).Scan(store.TimeColumn(&at), store.NullTimeColumn(&gone)))
+		if at != later || at.Location() != time.UTC || gone != nil {
+			t.Fatalf("row 1 = %v, %v; want %v, nil", at, gone, later)
+		}
+		noErr(t, db.X.QueryRowContext(ctx, `SELECT at, gone FROM module_times WHERE id = 2`).Scan(store.TimeColumn(&at), store.NullTimeColumn(&gone)))
+		if gone == nil || *gone != want {
+			t.Fatalf("row 2 gone = %v, want %v", gone, want)
 		}
 
 		// Far past and far future survive too.
@@ -279,12 +288,12 @@ func TestTimeRoundTrip(t *testing.T) {
 
 		if db.Dialect == store.DialectSQLite {
 			var typ string
-			noErr(t, db.X.GetContext(ctx, &typ, `SELECT typeof(created_at) FROM event_clients WHERE id = ?`, c.ID))
+			noErr(t, db.X.GetContext(ctx, &typ, `SELECT typeof(created_at) FROM events WHERE id = ?`, ev))
 			if typ != "integer" {
 				t.Fatalf("SQLite stores times as %s, want integer", typ)
 			}
 			var micros int64
-			noErr(t, db.X.GetContext(ctx, &micros, `SELECT created_at FROM event_clients WHERE id = ?`, c.ID))
+			noErr(t, db.X.GetContext(ctx, &micros, `SELECT created_at FROM events WHERE id = ?`, ev))
 			if micros != want.UnixMicro() {
 				t.Fatalf("stored %d, want unix micros %d", micros, want.UnixMicro())
 			}

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
 	"github.com/cashlessmedia/cashless-auth/modules"
+	"github.com/cashlessmedia/cashless-auth/modules/apikeys"
 )
 
 func opts(cfg map[string]any) testkit.Options {
@@ -41,7 +41,7 @@ func TestCreateVerifyRevoke(t *testing.T) {
 		}
 
 		// Stored as a hash with a visible prefix, never in plaintext.
-		rec, err := store.NewEventClients(env.DB).ByID(context.Background(), id)
+		rec, err := apikeys.NewEventClients(env.DB).ByID(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestDisabled(t *testing.T) {
 		// Without the module, /tokens/verify knows no API keys: a key stored earlier is not valid.
 		key := "ck_" + strings.Repeat("A", 43)
 		sum := sha256.Sum256([]byte(key))
-		if _, err := store.NewEventClients(env.DB).Create(context.Background(), store.NewEventClient{EventID: ev, Name: "k", Prefix: key[:11], Hash: hex.EncodeToString(sum[:])}); err != nil {
+		if _, err := apikeys.NewEventClients(env.DB).Create(context.Background(), apikeys.NewEventClient{EventID: ev, Name: "k", Prefix: key[:11], Hash: hex.EncodeToString(sum[:])}); err != nil {
 			t.Fatal(err)
 		}
 		if ok, _ := env.Verify(t, key); ok {

@@ -17,9 +17,10 @@ var fragment []byte
 var Plugin = core.Plugin{
 	Name:             "api_keys",
 	EnabledByDefault: true,
+	Migrations:       Migrations,
 	Module: fx.Module("api_keys",
 		core.OpenAPI("api_keys", fragment),
-		fx.Provide(NewService, fx.Private, newCache),
+		fx.Provide(NewService, fx.Private, newCache, NewEventClients),
 		core.Routes(NewRoutes),
 		core.TokenVerifier(NewVerifier),
 	),

@@ -35,19 +35,19 @@ var ErrUnknownEvent = errors.New("apikeys: unknown event")
 // Service creates and revokes keys; only their SHA-256 is stored.
 type Service struct {
 	events  *store.Events
-	clients *store.EventClients
+	clients *EventClients
 	cache   *revocation.Cache[map[string]any]
 }
 
 // NewService builds the service.
-func NewService(events *store.Events, clients *store.EventClients, cache *revocation.Cache[map[string]any]) *Service {
+func NewService(events *store.Events, clients *EventClients, cache *revocation.Cache[map[string]any]) *Service {
 	return &Service{events: events, clients: clients, cache: cache}
 }
 
 // Created is a new key: the plaintext, shown once, and its stored record.
 type Created struct {
 	Key    string
-	Client store.EventClient
+	Client EventClient
 }
 
 // Create issues a key for an event's client.
@@ -63,7 +63,7 @@ func (s *Service) Create(ctx context.Context, eventID int64, name string, scopes
 	if err != nil {
 		return Created{}, err
 	}
-	c, err := s.clients.Create(ctx, store.NewEventClient{
+	c, err := s.clients.Create(ctx, NewEventClient{
 		EventID: eventID, Name: name, Scopes: scopes,
 		Prefix: key[:len(keyPrefix)+shownChars], Hash: hashKey(key),
 	})
@@ -129,18 +129,22 @@ func wellFormed(token string) bool {
 // steady state costs no query; Revoke pushes the revocation to every replica's cache, and
 // entries expire after redis.cache_ttl in case a push is lost.
 type Verifier struct {
-	clients *store.EventClients
+	clients *EventClients
 	cache   *revocation.Cache[map[string]any]
 }
 
 // NewVerifier builds the verifier.
-func NewVerifier(clients *store.EventClients, cache *revocation.Cache[map[string]any]) *Verifier {
+func NewVerifier(clients *EventClients, cache *revocation.Cache[map[string]any]) *Verifier {
 	return &Verifier{clients: clients, cache: cache}
 }
 
+// cacheChannel carries the revocations of keys to every replica's verify cache; the CLI's
+// api-keys revoke pushes on it too.
+const cacheChannel = "revoked:api_keys"
+
 // newCache is the cache of live keys by hash, shared by the verifier and Revoke.
 func newCache(lc fx.Lifecycle, st state.Store, cfg config.Core) *revocation.Cache[map[string]any] {
-	return core.NewRevocationCache[map[string]any](lc, st, cfg, "revoked:api_keys")
+	return core.NewRevocationCache[map[string]any](lc, st, cfg, cacheChannel)
 }
 
 // Accepts recognises the key prefix.

@@ -80,10 +80,11 @@ type op struct {
 	keys []jose.JSONWebKey
 	gen  int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	logs *lockedBuffer
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{}
+	stdin io.Closer
+	logs  *opLogBuffer
 	// Fetches counted by the processes already stopped.
 	pastJWKS, pastDiscovery int
 }
@@ -96,7 +97,7 @@ func startOP(t *testing.T, opts opOptions) *op {
 	if len(opts.Clients) == 0 {
 		opts.Clients = []opClient{{ID: "app"}}
 	}
-	o := &op{t: t, opts: opts, dir: t.TempDir(), logs: &lockedBuffer{}}
+	o := &op{t: t, opts: opts, dir: t.TempDir(), logs: &opLogBuffer{}}
 	o.addKeys(t)
 	t.Cleanup(func() {
 		o.stop()
@@ -211,10 +212,16 @@ func (o *op) Start(t *testing.T) {
 		t.Fatalf("OpenID Provider %s: Start while running", o.issuer)
 	}
 	cfg := o.writeConfig(t)
-	cmd := exec.Command("node", filepath.Join(repoRoot(t), "scripts", "oidc-provider", "op.mjs"), cfg)
+	cmd := exec.Command("node", filepath.Join(opRepoRoot(t), "scripts", "oidc-provider", "op.mjs"), cfg)
 	cmd.Env = append(os.Environ(), "NODE_IDP_DIR="+nodeIdpDir(t))
 	cmd.Stderr = o.logs
 	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held open while the provider runs: it exits when the pipe closes, even if this test
+	// binary is killed without its cleanups.
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,17 +259,18 @@ func (o *op) Start(t *testing.T) {
 		t.Fatalf("the OpenID Provider's first line is not its ready line: %q (%v)", line, err)
 	}
 	o.mu.Lock()
-	o.cmd, o.done, o.port, o.issuer = cmd, done, r.Port, r.Issuer
+	o.cmd, o.done, o.stdin, o.port, o.issuer = cmd, done, stdin, r.Port, r.Issuer
 	o.mu.Unlock()
 }
 
 func (o *op) stop() {
 	o.mu.Lock()
-	cmd, done := o.cmd, o.done
+	cmd, done, stdin := o.cmd, o.done, o.stdin
 	o.mu.Unlock()
 	if cmd == nil {
 		return
 	}
+	defer stdin.Close()
 	// The counts of this process, before it takes them with it.
 	j, d, err := o.liveFetches()
 	if err != nil {
@@ -276,7 +284,7 @@ func (o *op) stop() {
 		<-done
 	}
 	o.mu.Lock()
-	o.cmd, o.done = nil, nil
+	o.cmd, o.done, o.stdin = nil, nil, nil
 	o.pastJWKS += j
 	o.pastDiscovery += d
 	o.mu.Unlock()
@@ -329,8 +337,8 @@ func (o *op) addKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := []jose.JSONWebKey{
-		{Key: rsaKey, KeyID: fmt.Sprintf("rs256-%d-%s", o.gen, randomString(t, 4)), Algorithm: "RS256", Use: "sig"},
-		{Key: ecKey, KeyID: fmt.Sprintf("es256-%d-%s", o.gen, randomString(t, 4)), Algorithm: "ES256", Use: "sig"},
+		{Key: rsaKey, KeyID: fmt.Sprintf("rs256-%d-%s", o.gen, opRandom(t, 4)), Algorithm: "RS256", Use: "sig"},
+		{Key: ecKey, KeyID: fmt.Sprintf("es256-%d-%s", o.gen, opRandom(t, 4)), Algorithm: "ES256", Use: "sig"},
 	}
 	o.keys = append(fresh, o.keys...)
 }
@@ -339,7 +347,7 @@ func (o *op) addKeys(t *testing.T) {
 func (o *op) writeConfig(t *testing.T) string {
 	t.Helper()
 	jwksFile := filepath.Join(o.dir, "jwks.json")
-	writeJSON(t, jwksFile, jose.JSONWebKeySet{Keys: o.keys})
+	opWriteJSON(t, jwksFile, jose.JSONWebKeySet{Keys: o.keys})
 	clients := make([]map[string]any, 0, len(o.opts.Clients))
 	for _, c := range o.opts.Clients {
 		m := map[string]any{
@@ -355,15 +363,16 @@ func (o *op) writeConfig(t *testing.T) string {
 		clients = append(clients, m)
 	}
 	cfg := map[string]any{
-		"port":         o.port,
-		"issuer_path":  o.opts.IssuerPath,
-		"jwks_file":    jwksFile,
-		"clients":      clients,
-		"extra_claims": o.opts.ExtraClaims,
-		"id_token_ttl": int(o.opts.IDTokenTTL / time.Second),
+		"port":            o.port,
+		"issuer_path":     o.opts.IssuerPath,
+		"jwks_file":       jwksFile,
+		"clients":         clients,
+		"extra_claims":    o.opts.ExtraClaims,
+		"id_token_ttl":    int(o.opts.IDTokenTTL / time.Second),
+		"exit_with_stdin": true,
 	}
 	file := filepath.Join(o.dir, "op.json")
-	writeJSON(t, file, cfg)
+	opWriteJSON(t, file, cfg)
 	return file
 }
 
@@ -391,7 +400,7 @@ func (o *op) IDToken(t *testing.T, clientID, subject, nonce string, claims map[s
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	verifier := randomString(t, 32)
+	verifier := opRandom(t, 32)
 	challenge := sha256.Sum256([]byte(verifier))
 	scope := "openid email phone profile"
 	if len(o.opts.ExtraClaims) > 0 {
@@ -402,7 +411,7 @@ func (o *op) IDToken(t *testing.T, clientID, subject, nonce string, claims map[s
 		"response_type":         {"code"},
 		"scope":                 {scope},
 		"redirect_uri":          {opRedirectURI},
-		"state":                 {randomString(t, 8)},
+		"state":                 {opRandom(t, 8)},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
 	}
@@ -444,10 +453,12 @@ func (o *op) IDToken(t *testing.T, clientID, subject, nonce string, claims map[s
 }
 
 var (
-	formAction   = regexp.MustCompile(`<form[^>]*action="([^"]+)"`)
-	formPrompt   = regexp.MustCompile(`name="prompt" value="([a-z]+)"`)
-	maxFlowSteps = 12
+	opFormAction = regexp.MustCompile(`<form[^>]*action="([^"]+)"`)
+	opFormPrompt = regexp.MustCompile(`name="prompt" value="([a-z]+)"`)
 )
+
+// opMaxFlowSteps bounds the redirects and forms of one login (it takes about six).
+const opMaxFlowSteps = 12
 
 // authorize follows the authorization request through the interactions to the redirect back to
 // the client, and returns its code.
@@ -457,7 +468,7 @@ func (o *op) authorize(t *testing.T, browser *http.Client, start, subject, state
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range maxFlowSteps {
+	for range opMaxFlowSteps {
 		resp, err := browser.Do(req)
 		if err != nil {
 			t.Fatalf("OpenID Provider %s %s: %v", req.Method, req.URL, err)
@@ -471,24 +482,24 @@ func (o *op) authorize(t *testing.T, browser *http.Client, start, subject, state
 				t.Fatal(err)
 			}
 			if strings.HasPrefix(next.String(), opRedirectURI) {
-				return authorizationCode(t, next, state)
+				return opAuthorizationCode(t, next, state)
 			}
 			req, _ = http.NewRequest("GET", next.String(), nil)
 		case resp.StatusCode == 200:
-			req = interactionSubmit(t, req.URL, body, subject)
+			req = opInteractionSubmit(t, req.URL, body, subject)
 		default:
 			t.Fatalf("OpenID Provider %s %s: %d %s", req.Method, req.URL, resp.StatusCode, body)
 		}
 	}
-	t.Fatalf("OpenID Provider: no code after %d steps of the authorization flow", maxFlowSteps)
+	t.Fatalf("OpenID Provider: no code after %d steps of the authorization flow", opMaxFlowSteps)
 	return ""
 }
 
-// interactionSubmit answers a dev interaction page: the login form with subject, or the
+// opInteractionSubmit answers a dev interaction page: the login form with subject, or the
 // consent form.
-func interactionSubmit(t *testing.T, page *url.URL, body []byte, subject string) *http.Request {
+func opInteractionSubmit(t *testing.T, page *url.URL, body []byte, subject string) *http.Request {
 	t.Helper()
-	action, prompt := formAction.FindSubmatch(body), formPrompt.FindSubmatch(body)
+	action, prompt := opFormAction.FindSubmatch(body), opFormPrompt.FindSubmatch(body)
 	if action == nil || prompt == nil {
 		t.Fatalf("OpenID Provider %s: not an interaction form:\n%s", page, body)
 	}
@@ -509,7 +520,7 @@ func interactionSubmit(t *testing.T, page *url.URL, body []byte, subject string)
 	return req
 }
 
-func authorizationCode(t *testing.T, redirect *url.URL, state string) string {
+func opAuthorizationCode(t *testing.T, redirect *url.URL, state string) string {
 	t.Helper()
 	q := redirect.Query()
 	if q.Get("error") != "" {
@@ -561,7 +572,7 @@ var nodeIdp struct {
 // returns its install dir.
 func nodeIdpDir(t *testing.T) string {
 	t.Helper()
-	tools := filepath.Join(repoRoot(t), "scripts", "tools.sh")
+	tools := filepath.Join(opRepoRoot(t), "scripts", "tools.sh")
 	nodeIdp.once.Do(func() {
 		if out, err := exec.Command("bash", tools, "node-idp").CombinedOutput(); err != nil {
 			nodeIdp.err = fmt.Errorf("installing oidc-provider with `bash scripts/tools.sh node-idp` failed (node and npm on PATH, npm registry reachable?): %v\n%s", err, out)
@@ -576,8 +587,8 @@ func nodeIdpDir(t *testing.T) string {
 	return nodeIdp.dir
 }
 
-// repoRoot is the module root: tests run in their package's directory.
-func repoRoot(t *testing.T) string {
+// opRepoRoot is the module root: tests run in their package's directory.
+func opRepoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -589,7 +600,7 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-func writeJSON(t *testing.T, file string, v any) {
+func opWriteJSON(t *testing.T, file string, v any) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -600,7 +611,7 @@ func writeJSON(t *testing.T, file string, v any) {
 	}
 }
 
-func randomString(t *testing.T, n int) string {
+func opRandom(t *testing.T, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -609,19 +620,19 @@ func randomString(t *testing.T, n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// lockedBuffer collects the provider's output from its pipes' goroutines.
-type lockedBuffer struct {
+// opLogBuffer collects the provider's output from its pipes' goroutines.
+type opLogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *opLogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *opLogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -655,7 +666,7 @@ func TestOPIssuesVerifiableIDTokens(t *testing.T) {
 		if tok.Issuer != p.Issuer() || tok.Subject != sub || tok.Nonce != nonce || !slices.Equal(tok.Audience, []string{clientID}) {
 			t.Fatalf("token iss %s sub %s nonce %q aud %v", tok.Issuer, tok.Subject, tok.Nonce, tok.Audience)
 		}
-		if alg, kid := tokenHeader(t, raw); alg != wantAlg || kid != wantKid {
+		if alg, kid := opTokenHeader(t, raw); alg != wantAlg || kid != wantKid {
 			t.Fatalf("token signed with %s %s, want %s %s", alg, kid, wantAlg, wantKid)
 		}
 		return tok
@@ -765,7 +776,7 @@ func TestOPTwoProvidersSideBySide(t *testing.T) {
 		t.Fatalf("SignJWT's token: %v", err)
 	}
 	forged := a.SignJWT(t, "RS256", map[string]any{"kid": "forged"}, map[string]any{"iss": a.Issuer(), "aud": "app", "sub": "x", "iat": now, "exp": now + 60})
-	if _, kid := tokenHeader(t, forged); kid != "forged" {
+	if _, kid := opTokenHeader(t, forged); kid != "forged" {
 		t.Fatalf("forged kid not in the header: %s", kid)
 	}
 	if _, err := pa.Verifier(&oidc.Config{ClientID: "app"}).Verify(ctx, forged); err == nil {
@@ -773,7 +784,7 @@ func TestOPTwoProvidersSideBySide(t *testing.T) {
 	}
 }
 
-func tokenHeader(t *testing.T, raw string) (alg, kid string) {
+func opTokenHeader(t *testing.T, raw string) (alg, kid string) {
 	t.Helper()
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {

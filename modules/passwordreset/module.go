@@ -121,9 +121,11 @@ var Plugin = core.Plugin{
 	Name:             "password_reset",
 	EnabledByDefault: true,
 	Config:           Section,
+	Migrations:       Migrations,
 	Module: fx.Module("password_reset",
 		core.OpenAPI("password_reset", fragment),
 		fx.Provide(NewMailer, NewService),
+		fx.Provide(NewResets, fx.Private),
 		core.Routes(NewRoutes),
 	),
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
 	"github.com/cashlessmedia/cashless-auth/modules"
+	"github.com/cashlessmedia/cashless-auth/modules/passwordreset"
 )
 
 func opts(cfg ...map[string]any) testkit.Options {
@@ -58,7 +59,7 @@ func randomToken() string {
 func storedToken(t *testing.T, env *testkit.Env, userID int64, expires time.Time) string {
 	t.Helper()
 	tok := randomToken()
-	if _, err := store.NewPasswordResets(env.DB).Create(context.Background(), userID, hashOf(tok), expires); err != nil {
+	if _, err := passwordreset.NewResets(env.DB).Create(context.Background(), userID, hashOf(tok), expires); err != nil {
 		t.Fatal(err)
 	}
 	return tok

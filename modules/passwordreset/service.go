@@ -74,7 +74,7 @@ type Service struct {
 	quotaKey []byte // HMAC key of the per-address quota counters
 	st       state.Store
 	users    *store.Users
-	resets   *store.PasswordResets
+	resets   *Resets
 	hasher   *passwords.Hasher
 	sessions *sessions.Service
 	lock     core.AccountLock
@@ -92,7 +92,7 @@ type Service struct {
 }
 
 // NewService builds the service and ties its mail worker to the app's lifecycle.
-func NewService(lc fx.Lifecycle, cfg Config, keys core.Keys, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+func NewService(lc fx.Lifecycle, cfg Config, keys core.Keys, st state.Store, users *store.Users, resets *Resets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
 	svc := New(cfg.Reset, keys, st, users, resets, hasher, s, lock, mailer, m, log)
 	lc.Append(fx.Hook{
@@ -105,7 +105,7 @@ func NewService(lc fx.Lifecycle, cfg Config, keys core.Keys, st state.Store, use
 // New builds the service without starting its worker. The quota's HMAC key is derived from the
 // core's encryption key for this purpose alone, so the counters' names are useless without it
 // and the raw key is never used for two things; every replica derives the same key.
-func New(cfg ResetConfig, keys core.Keys, st state.Store, users *store.Users, resets *store.PasswordResets, hasher *passwords.Hasher,
+func New(cfg ResetConfig, keys core.Keys, st state.Store, users *store.Users, resets *Resets, hasher *passwords.Hasher,
 	s *sessions.Service, lock core.AccountLock, mailer Mailer, m *metrics.Metrics, log *zap.Logger) *Service {
 	if kl, ok := st.(state.KeyLimiter); ok {
 		kl.LimitKeys(quotaPrefix, maxQuotaKeys)

@@ -20,6 +20,8 @@
 //   extra_claims  claim names beyond the standard email/phone/profile ones that accounts may
 //                 carry (released in the id_token under the scope "extra")
 //   id_token_ttl  seconds (default 3600)
+//   exit_with_stdin  true: exit when stdin closes, so that a test binary killed mid-run (go
+//                 test's timeout) leaves no provider behind; its harness holds the pipe open
 //
 // Accounts: any login name is an account, its subject. Its claims are those last registered
 // with POST /__accounts {"sub": ..., "claims": {...}} (any JSON values, so "email_verified":
@@ -163,5 +165,8 @@ server.on('request', async (req, res) => {
 const stop = () => process.exit(0);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+if (cfg.exit_with_stdin) {
+  process.stdin.on('end', stop).on('error', stop).resume();
+}
 
 console.log(JSON.stringify({ ready: true, issuer, port }));

@@ -1,4 +1,4 @@
-package store_test
+package passwordreset_test
 
 import (
 	"sync/atomic"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/modules/passwordreset"
 )
 
 func TestPasswordResets(t *testing.T) {
@@ -14,7 +15,7 @@ func TestPasswordResets(t *testing.T) {
 		start := time.Date(2030, 3, 1, 10, 0, 0, 0, time.UTC)
 		clock := newFakeClock(start)
 		db.Now = clock.Now
-		resets := store.NewPasswordResets(db)
+		resets := passwordreset.NewResets(db)
 		admin := createUser(t, db, "admin@x.io", store.RoleAdmin)
 		other := createUser(t, db, "other@x.io", store.RoleAdmin)
 
@@ -55,7 +56,7 @@ func TestPasswordResetsCountAndDelete(t *testing.T) {
 		start := time.Date(2030, 3, 1, 10, 0, 0, 0, time.UTC)
 		clock := newFakeClock(start)
 		db.Now = clock.Now
-		resets := store.NewPasswordResets(db)
+		resets := passwordreset.NewResets(db)
 		admin := createUser(t, db, "admin@x.io", store.RoleAdmin)
 		other := createUser(t, db, "other@x.io", store.RoleAdmin)
 
@@ -108,7 +109,7 @@ func TestPasswordResetsCountAndDelete(t *testing.T) {
 func TestPasswordResetsConsumeRace(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		resets := store.NewPasswordResets(db)
+		resets := passwordreset.NewResets(db)
 		admin := createUser(t, db, "admin@x.io", store.RoleAdmin)
 		now := time.Now()
 		must(resets.Create(ctx, admin, "race", now.Add(30*time.Minute)))(t)

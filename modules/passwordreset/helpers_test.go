@@ -1,0 +1,98 @@
+package passwordreset_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cashlessmedia/cashless-auth/core/store"
+	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
+	"github.com/cashlessmedia/cashless-auth/modules/passwordreset"
+)
+
+// eachBackend runs fn against a fresh database of every backend, migrated as the service does
+// with the module enabled: the core's schema, then the module's own.
+func eachBackend(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			db := storetest.Open(t, b)
+			if err := db.MigrateSet(t.Context(), store.MigrationSet{Owner: passwordreset.Plugin.Name, FS: passwordreset.Migrations}); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, db)
+		})
+	}
+}
+
+// fakeClock is a settable clock for store.DB.Now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// must turns a (value, error) result into the value, failing t on error: must(f())(t).
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
+	}
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func createUser(t *testing.T, db *store.DB, email, role string) int64 {
+	t.Helper()
+	return must(store.NewUsers(db).Create(t.Context(), store.NewUser{
+		Email: email, PasswordHash: "$argon2id$fake", Role: role,
+	}))(t)
+}
+
+// race runs fn from n goroutines released at the same moment and waits for all of them.
+func race(n int, fn func(i int)) {
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
