@@ -103,29 +103,34 @@ func (sec *Section) schema(name string, s *config.Schema) {
 	}
 	// One rename per key rather than per section: the switch (modules.<name>.enabled) has no
 	// old name, and an old name that no key of the section had stays unknown.
-	for _, r := range sec.legacy {
-		for k := range sec.defaults {
-			if old, ok := oldName(r, k); ok {
-				s.Renames = append(s.Renames, config.Rename{Old: old, New: sectionKey(name, k)})
-			}
-		}
-		for part := range sec.entries {
-			if old, ok := oldName(r, part); ok {
-				s.Renames = append(s.Renames, config.Rename{Old: old, New: sectionKey(name, part)})
-			}
+	rels := []string{}
+	for k := range sec.defaults {
+		rels = append(rels, k)
+	}
+	for part := range sec.entries {
+		rels = append(rels, part)
+	}
+	for _, rel := range rels {
+		if old, ok := sec.oldName(rel); ok {
+			s.Renames = append(s.Renames, config.Rename{Old: old, New: sectionKey(name, rel)})
 		}
 	}
 }
 
-// oldName is the old name r gives the section's key rel, if it covers it.
-func oldName(r config.Rename, rel string) (string, bool) {
-	if r.New == "" {
-		return r.Old + "." + rel, true
+// oldName is the old name of the section's key rel, by the most specific legacy entry covering
+// it: with phone_otp → "" and sms → "sms", sms.provider was sms.provider, never
+// phone_otp.sms.provider.
+func (sec *Section) oldName(rel string) (string, bool) {
+	best, found, depth := "", false, -1
+	for _, r := range sec.legacy {
+		switch rest, ok := strings.CutPrefix(rel, r.New); {
+		case r.New == "" && depth < 0:
+			best, found, depth = r.Old+"."+rel, true, 0
+		case r.New != "" && ok && (rest == "" || rest[0] == '.') && len(r.New) > depth:
+			best, found, depth = r.Old+rest, true, len(r.New)
+		}
 	}
-	if rest, ok := strings.CutPrefix(rel, r.New); ok && (rest == "" || rest[0] == '.') {
-		return r.Old + rest, true
-	}
-	return "", false
+	return best, found
 }
 
 // load decodes module name's section from v, validated when validate is set. Every error

@@ -266,3 +266,22 @@ func TestSwitchHasNoOldName(t *testing.T) {
 		}
 	}
 }
+
+// TestMostSpecificOldName: where two old sections map into one new section, a key's old name
+// is the most specific: phone_otp.* and sms.* both move into modules.phone_otp.
+func TestMostSpecificOldName(t *testing.T) {
+	cleanEnv(t)
+	p := lanePlugin(true)
+	p.Config.defaults = config.Defaults{"timeout": "10s", "realm": "main", "sms.provider": "log"}
+	p.Config.legacy = []config.Rename{{Old: "lane", New: ""}, {Old: "sms", New: "sms"}}
+	olds := map[string]string{}
+	for _, r := range p.Renames() {
+		olds[r.New] = r.Old
+	}
+	if olds["modules.lane.sms.provider"] != "sms.provider" || olds["modules.lane.timeout"] != "lane.timeout" {
+		t.Fatalf("old names %v", olds)
+	}
+	if _, _, err := loadLane(t, "lane:\n  sms:\n    provider: log\n", p); err == nil || !strings.Contains(err.Error(), `unknown config key "lane.sms.provider"`) {
+		t.Fatalf("lane.sms.provider, a name the key never had: %v", err)
+	}
+}
