@@ -18,6 +18,7 @@ var Plugin = core.Plugin{
 	Name:             "api_keys",
 	EnabledByDefault: true,
 	Migrations:       Migrations,
+	Commands:         []core.Command{apiKeysCommand},
 	Module: fx.Module("api_keys",
 		core.OpenAPI("api_keys", fragment),
 		fx.Provide(NewService, fx.Private, newCache, NewEventClients),
