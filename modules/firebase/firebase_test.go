@@ -134,8 +134,8 @@ func rewrite(t *testing.T, token string, change func(claims map[string]any)) str
 func lane(cfg map[string]any) testkit.Options {
 	c := map[string]any{
 		"modules.firebase.enabled":        true,
-		"firebase.project_id":             project,
-		"firebase.allow_emulator":         true,
+		"modules.firebase.project_id":     project,
+		"modules.firebase.allow_emulator": true,
 		"ratelimit.routes.firebase.login": "1000/minute",
 	}
 	for k, v := range cfg {
@@ -343,7 +343,7 @@ func TestFirebaseLogin(t *testing.T) {
 // configured for another project.
 func TestOtherProject(t *testing.T) {
 	host := emulator(t)
-	testkit.ForEachBackend(t, lane(map[string]any{"firebase.project_id": "demo-other"}), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, lane(map[string]any{"modules.firebase.project_id": "demo-other"}), func(t *testing.T, env *testkit.Env) {
 		if r := login(env.Client, signUp(t, host).IDToken); r.Status != 401 {
 			t.Fatalf("token of another project: %d %s", r.Status, r.Body)
 		}
@@ -354,7 +354,7 @@ func TestOtherProject(t *testing.T) {
 // looks the user up for every token, so revocation is also caught without check_revoked.)
 func TestCheckRevoked(t *testing.T) {
 	host := emulator(t)
-	testkit.ForEachBackend(t, lane(map[string]any{"firebase.check_revoked": true}), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, lane(map[string]any{"modules.firebase.check_revoked": true}), func(t *testing.T, env *testkit.Env) {
 		u := signUp(t, host)
 		consumerOf(t, env, login(env.Client, u.IDToken))
 		// Revoke every token issued so far (validSince is in seconds: step past this one).
@@ -377,7 +377,7 @@ func TestFirebaseUnreachable(t *testing.T) {
 	dead := l.Addr().String()
 	l.Close() // nothing listens there any more
 	t.Setenv(firebase.EmulatorHostEnv, dead)
-	testkit.ForEachBackend(t, lane(map[string]any{"firebase.timeout": "1s"}), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, lane(map[string]any{"modules.firebase.timeout": "1s"}), func(t *testing.T, env *testkit.Env) {
 		if r := login(env.Client, token); r.Status != 503 {
 			t.Fatalf("Firebase unreachable: %d %s", r.Status, r.Body)
 		}
@@ -387,7 +387,7 @@ func TestFirebaseUnreachable(t *testing.T) {
 func TestRateLimitPerIP(t *testing.T) {
 	emulator(t)
 	testkit.ForEachBackend(t, testkit.Options{Plugins: modules.All(), Config: map[string]any{
-		"modules.firebase.enabled": true, "firebase.project_id": project, "firebase.allow_emulator": true,
+		"modules.firebase.enabled": true, "modules.firebase.project_id": project, "modules.firebase.allow_emulator": true,
 	}}, func(t *testing.T, env *testkit.Env) {
 		for i := 0; i < 30; i++ {
 			if r := login(env.Client, "not-a-jwt"); r.Status != 401 {
@@ -421,22 +421,22 @@ func TestConfigIsChecked(t *testing.T) {
 		return m
 	}
 	t.Setenv(firebase.EmulatorHostEnv, "")
-	if _, _, err := core.Load("", modules.All(), on(nil)); err == nil || !strings.Contains(err.Error(), "firebase.project_id") {
+	if _, _, err := core.Load("", modules.All(), on(nil)); err == nil || !strings.Contains(err.Error(), "modules.firebase.project_id") {
 		t.Errorf("no project id: %v", err)
 	}
-	if _, _, err := core.Load("", modules.All(), on(map[string]any{"firebase.project_id": "p", "firebase.credentials_file": "/nonexistent/sa.json"})); err == nil || !strings.Contains(err.Error(), "firebase.credentials_file") {
+	if _, _, err := core.Load("", modules.All(), on(map[string]any{"modules.firebase.project_id": "p", "modules.firebase.credentials_file": "/nonexistent/sa.json"})); err == nil || !strings.Contains(err.Error(), "modules.firebase.credentials_file") {
 		t.Errorf("missing credentials file: %v", err)
 	}
-	if _, _, err := core.Load("", modules.All(), on(map[string]any{"firebase.project_id": "p"})); err != nil {
+	if _, _, err := core.Load("", modules.All(), on(map[string]any{"modules.firebase.project_id": "p"})); err != nil {
 		t.Errorf("valid: %v", err)
 	}
 
 	// The emulator variable must be acknowledged, since it turns signature checks off.
 	t.Setenv(firebase.EmulatorHostEnv, "127.0.0.1:9099")
-	if _, _, err := core.Load("", modules.All(), on(map[string]any{"firebase.project_id": "p"})); err == nil || !strings.Contains(err.Error(), firebase.EmulatorHostEnv) {
+	if _, _, err := core.Load("", modules.All(), on(map[string]any{"modules.firebase.project_id": "p"})); err == nil || !strings.Contains(err.Error(), firebase.EmulatorHostEnv) {
 		t.Errorf("emulator without allow_emulator: %v", err)
 	}
-	if _, _, err := core.Load("", modules.All(), on(map[string]any{"firebase.project_id": "p", "firebase.allow_emulator": true})); err != nil {
+	if _, _, err := core.Load("", modules.All(), on(map[string]any{"modules.firebase.project_id": "p", "modules.firebase.allow_emulator": true})); err != nil {
 		t.Errorf("emulator allowed: %v", err)
 	}
 	// Only the enabled module cares.
@@ -472,7 +472,7 @@ func TestProductionMode(t *testing.T) {
 	host := emulator(t)
 	u := signUp(t, host)
 	t.Setenv(firebase.EmulatorHostEnv, "")
-	testkit.ForEachBackend(t, lane(map[string]any{"firebase.allow_emulator": false, "firebase.timeout": "2s"}), func(t *testing.T, env *testkit.Env) {
+	testkit.ForEachBackend(t, lane(map[string]any{"modules.firebase.allow_emulator": false, "modules.firebase.timeout": "2s"}), func(t *testing.T, env *testkit.Env) {
 		if r := login(env.Client, u.IDToken); r.Status != 401 {
 			t.Fatalf("unsigned emulator token in production mode: %d %s", r.Status, r.Body)
 		}
