@@ -19,21 +19,28 @@ type Rename struct {
 // Renamed is a key the configuration set under its old name.
 type Renamed struct {
 	Old, New string
-	// Env: it was set by the environment variable, so the messages name variables.
-	Env bool
+	// Env and NewEnv: the old, the new key was set by its environment variable, so the
+	// messages name the variable.
+	Env, NewEnv bool
 	// Shadowed: the new name is set too; it wins and the old one is ignored.
 	Shadowed bool
 }
 
-// Message is the warning for r, naming both names and what to do.
+// Message is the warning for r, naming both names (each as it was set: key or variable) and
+// what to do.
 func (r Renamed) Message() string {
-	old, new := r.Old, r.New
-	if r.Env {
-		old, new = EnvPrefix+"_"+envName(old), EnvPrefix+"_"+envName(new)
+	name := func(key string, env bool) string {
+		if env {
+			return EnvPrefix + "_" + envName(key)
+		}
+		return key
 	}
+	old := name(r.Old, r.Env)
 	if r.Shadowed {
+		new := name(r.New, r.NewEnv)
 		return fmt.Sprintf("config: %s and %s are both set: %s wins and %s is ignored; remove %s", old, new, new, old, old)
 	}
+	new := name(r.New, r.Env) // the old one's form: a variable is renamed to a variable
 	return fmt.Sprintf("config: %s is deprecated and read as %s until the next major version; rename it to %s", old, new, new)
 }
 
@@ -84,7 +91,7 @@ func applyRenames(v *viper.Viper, set setBy, renames []Rename, accepted func(str
 		if !ok || !accepted(nk) || !set.any(old) {
 			continue
 		}
-		r := Renamed{Old: old, New: nk, Env: set.env(old), Shadowed: set.any(nk)}
+		r := Renamed{Old: old, New: nk, Env: set.env(old), NewEnv: set.env(nk), Shadowed: set.any(nk)}
 		if !r.Shadowed {
 			v.Set(nk, v.Get(old))
 		}

@@ -154,6 +154,16 @@ func TestSectionEnvironment(t *testing.T) {
 			t.Fatalf("got %+v, renamed %+v", l, renamed)
 		}
 	})
+	t.Run("old variable, new key in the file", func(t *testing.T) {
+		t.Setenv("CASHLESS_AUTH_LANE_TIMEOUT", "20s")
+		l, renamed := mustLoadLane(t, "modules:\n  lane:\n    timeout: 30s\n")
+		if l.Timeout != 30*time.Second || len(renamed) != 1 {
+			t.Fatalf("got %+v, renamed %+v", l, renamed)
+		}
+		if msg := renamed[0].Message(); !strings.Contains(msg, "CASHLESS_AUTH_LANE_TIMEOUT and modules.lane.timeout are both set: modules.lane.timeout wins") {
+			t.Fatalf("warning %q", msg)
+		}
+	})
 	t.Run("entry field", func(t *testing.T) {
 		t.Setenv("CASHLESS_AUTH_MODULES_LANE_PROVIDERS_ACME_ISSUER", "https://acme.example")
 		l, _ := mustLoadLane(t, "modules:\n  lane:\n    providers:\n      acme: {scopes: [email]}\n")
