@@ -41,7 +41,7 @@ func NewAuthClient(cfg Config, log *zap.Logger) (*auth.Client, error) {
 	switch {
 	case os.Getenv(EmulatorHostEnv) != "":
 		log.Warn("FIREBASE AUTH EMULATOR IN USE: ID tokens are NOT signature-checked and anyone can forge them; "+
-			"firebase.allow_emulator must never be set in production",
+			"modules.firebase.allow_emulator must never be set in production",
 			zap.String(EmulatorHostEnv, os.Getenv(EmulatorHostEnv)))
 		opts = append(opts, option.WithoutAuthentication())
 	case cfg.CredentialsFile != "":
@@ -57,7 +57,7 @@ func NewAuthClient(cfg Config, log *zap.Logger) (*auth.Client, error) {
 	}
 	c, err := app.Auth(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("firebase: auth client (check firebase.credentials_file or Application Default Credentials): %w", err)
+		return nil, fmt.Errorf("firebase: auth client (check modules.firebase.credentials_file or Application Default Credentials): %w", err)
 	}
 	return c, nil
 }
