@@ -41,6 +41,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/core/tokens"
+	"github.com/cashlessmedia/cashless-auth/docs"
 )
 
 // Load reads configuration for the given plugins and validates the core and every enabled
@@ -506,7 +507,13 @@ func Document(v *viper.Viper, plugins []Plugin) (*openapi.Document, error) {
 	return doc, app.Err()
 }
 
+// newDocument assembles the enabled modules' fragments, refusing to start if any of them
+// changed what the legacy contract says of an operation or schema it serves (the contract is a
+// floor: modules add, they never alter).
 func newDocument(in fragments) (*openapi.Document, error) {
+	if err := openapi.Conforms(docs.Contract, in.Fragments); err != nil {
+		return nil, err
+	}
 	return openapi.Assemble(in.Fragments)
 }
 

@@ -188,7 +188,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 		if p.In != "path" {
 			continue
 		}
-		pc, err := schema.CompileParam(p.In, p.Name, p.Schema)
+		pc, err := schema.CompileParamIn(op.Doc, p.In, p.Name, p.Schema)
 		if err != nil {
 			return nil, fmt.Errorf("route %s: parameter %s: %w", rt.Name, p.Name, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/store"
@@ -174,5 +175,35 @@ func TestItsCommandRunsOnItsData(t *testing.T) {
 				t.Fatalf("listing: %q, %v", out, err)
 			}
 		})
+	}
+}
+
+// TestAModuleMayNotAlterTheContract: a module whose fragment changes a contract schema (here the
+// password lane's LoginRequest, redefined by a copy of this example) does not start.
+func TestAModuleMayNotAlterTheContract(t *testing.T) {
+	var frag map[string]any
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &frag); err != nil {
+		t.Fatal(err)
+	}
+	frag["components"].(map[string]any)["schemas"].(map[string]any)["LoginRequest"] = map[string]any{
+		"type": "object", "title": "LoginRequest", "properties": map[string]any{"email": map[string]any{"type": "string"}},
+	}
+	altered, err := json.Marshal(frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue := guest.Plugin
+	rogue.Name = "rogue"
+	rogue.Module = fx.Module("rogue", core.OpenAPI("rogue", altered))
+	v, _, err := core.Load("", append(modules.All(), rogue), map[string]any{"modules.rogue.enabled": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.Document(v, append(modules.All(), rogue)); err == nil || !strings.Contains(err.Error(), "LoginRequest") {
+		t.Fatalf("a module redefining a contract schema started: %v", err)
 	}
 }
