@@ -41,6 +41,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/core/state"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 	"github.com/cashlessmedia/cashless-auth/core/tokens"
+	"github.com/cashlessmedia/cashless-auth/core/verify"
 	"github.com/cashlessmedia/cashless-auth/docs"
 )
 
@@ -132,6 +133,7 @@ func coreModule(v *viper.Viper, cfg config.Core) fx.Option {
 			newNotBefore,
 			newSessions,
 			newGuards,
+			newChecker,
 			NewAccountLock,
 			newStaffPasswords,
 			store.NewUsers, store.NewEvents, store.NewConsumers, store.NewDevices,
@@ -462,6 +464,17 @@ func newSessions(lc fx.Lifecycle, t *tokens.Service, st state.Store, cfg config.
 		sc.ReuseGrace, sc.Sealer = cfg.JWT.RefreshReuseGrace, sealer
 	}
 	return sessions.New(t, st, sc, alive), nil
+}
+
+type checkerParams struct {
+	fx.In
+	Tokens    *tokens.Service
+	Sessions  *sessions.Service
+	Verifiers []verify.Verifier `group:"token_verifiers"`
+}
+
+func newChecker(p checkerParams) *verify.Checker {
+	return verify.NewChecker(p.Tokens, p.Sessions, p.Verifiers)
 }
 
 func newGuards(t *tokens.Service, s *sessions.Service, cfg config.Core) *auth.Guards {

@@ -85,16 +85,20 @@ func (g *Guards) AdminMFAFresh() httpx.Guard {
 		if err != nil {
 			return nil, err
 		}
-		c := Claims(r.Context())
-		if c.MFAVerifiedAt == nil {
-			return nil, httpx.Forbidden(msgMFAStale)
-		}
-		at := time.Unix(*c.MFAVerifiedAt, 0)
-		if g.tok.Now().Sub(at) > g.freshness {
+		if !g.MFAFresh(Claims(r.Context())) {
 			return nil, httpx.Forbidden(msgMFAStale)
 		}
 		return r, nil
 	}
+}
+
+// MFAFresh reports whether c carries a TOTP verification younger than the freshness window
+// (mfa.freshness), for checks made outside a guard (gateway forward-auth).
+func (g *Guards) MFAFresh(c *tokens.Claims) bool {
+	if c == nil || c.MFAVerifiedAt == nil {
+		return false
+	}
+	return g.tok.Now().Sub(time.Unix(*c.MFAVerifiedAt, 0)) <= g.freshness
 }
 
 func bearerToken(r *http.Request) (string, bool) {

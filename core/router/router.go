@@ -20,14 +20,20 @@ import (
 
 // Route is one endpoint a module serves.
 type Route struct {
-	Name        string // "<module>.<action>", the key of rate-limit overrides
-	Method      string
-	Path        string // gorilla/mux template, e.g. /tokens/api-key/{key_id}
+	Name   string // "<module>.<action>", the key of rate-limit overrides
+	Method string
+	// Path is a gorilla/mux template, e.g. /tokens/api-key/{key_id}. A variable may carry a
+	// pattern ({rest:.*} spans slashes); the operation documents it without one (/x/{rest}).
+	Path        string
 	OperationID string // the operation in the module's OpenAPI fragment; "" only if Undocumented
 	// Undocumented marks operational routes the contract does not list (/openapi.json, /metrics).
 	Undocumented bool
 	// Limit is the default per-client-IP rule ("10/minute"); "none" for probes that must never be refused.
-	Limit   string
+	Limit string
+	// LimitAs, when set, names the limit instead of Name: its per-client bucket and its
+	// override (ratelimit.routes.<LimitAs>). Routes that serve one endpoint under several
+	// methods or paths share it, so that a client cannot multiply its allowance by them.
+	LimitAs string
 	Guards  []httpx.Guard
 	Handler httpx.HandlerFunc
 }
@@ -145,10 +151,14 @@ func compile(rt Route, o Options) (*Compiled, error) {
 	if rt.Name == "" || rt.Method == "" || rt.Path == "" || rt.Handler == nil {
 		return nil, fmt.Errorf("route %q: name, method, path and handler are required", rt.Name)
 	}
-	c := &Compiled{Route: rt, info: &httpx.RouteInfo{Name: rt.Name, Template: rt.Path}, keyPrefix: "route:" + rt.Name + ":"}
+	limitName := rt.Name
+	if rt.LimitAs != "" {
+		limitName = rt.LimitAs
+	}
+	c := &Compiled{Route: rt, info: &httpx.RouteInfo{Name: rt.Name, Template: rt.Path}, keyPrefix: "route:" + limitName + ":"}
 	rule := rt.Limit
 	if o.Override != nil {
-		if v := o.Override(rt.Name); v != "" {
+		if v := o.Override(limitName); v != "" {
 			rule = v
 		}
 	}
@@ -163,7 +173,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 		}
 		c.Rule = &r
 		c.limiter = o.Limiter
-		if o.Batched != nil && o.BatchedRoutes[rt.Name] {
+		if o.Batched != nil && o.BatchedRoutes[limitName] {
 			c.limiter = o.Batched
 		}
 	}
@@ -174,7 +184,7 @@ func compile(rt Route, o Options) (*Compiled, error) {
 	if !ok {
 		return nil, fmt.Errorf("route %s: operation %q is not in any enabled module's OpenAPI fragment", rt.Name, rt.OperationID)
 	}
-	if op.Method != rt.Method || op.Path != rt.Path {
+	if op.Method != rt.Method || op.Path != DocumentedPath(rt.Path) {
 		return nil, fmt.Errorf("route %s: serves %s %s but operation %s documents %s %s", rt.Name, rt.Method, rt.Path, op.ID, op.Method, op.Path)
 	}
 	if op.Body != nil {
@@ -195,6 +205,36 @@ func compile(rt Route, o Options) (*Compiled, error) {
 		c.params = append(c.params, &compiledParam{name: p.Name, check: pc})
 	}
 	return c, nil
+}
+
+// DocumentedPath is a template as OpenAPI writes it: each variable's pattern dropped
+// ("/auth/forward/{rest:.*}" → "/auth/forward/{rest}").
+func DocumentedPath(template string) string {
+	if !strings.Contains(template, ":") {
+		return template
+	}
+	var b strings.Builder
+	depth, skipping := 0, false
+	for _, r := range template {
+		switch {
+		case r == '{':
+			depth++
+			if depth == 1 {
+				skipping = false
+			}
+		case r == '}':
+			depth--
+			if depth == 0 {
+				skipping = false
+			}
+		case r == ':' && depth == 1:
+			skipping = true
+		}
+		if !skipping || (r == '}' && depth == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // serve runs, in order: guards (authentication before the limiter, so unauthenticated

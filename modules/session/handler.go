@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"go.uber.org/fx"
 
@@ -22,13 +21,14 @@ import (
 // Params are the session routes' dependencies.
 type Params struct {
 	fx.In
-	Guards    *auth.Guards
-	Sessions  *sessions.Service
-	Tokens    *tokens.Service
-	Users     *store.Users
-	Verifiers []verify.Verifier `group:"token_verifiers"`
-	Audit     *audit.Log
-	Metrics   *metrics.Metrics
+	Guards   *auth.Guards
+	Sessions *sessions.Service
+	Tokens   *tokens.Service
+	Users    *store.Users
+	// Checker is the verification gateway forward-auth shares.
+	Checker *verify.Checker
+	Audit   *audit.Log
+	Metrics *metrics.Metrics
 	// Factors answers mfa_enabled; absent (no module keeps second factors), it is false.
 	Factors auth.SecondFactors `optional:"true"`
 }
@@ -142,33 +142,19 @@ func (h handlers) verify(w http.ResponseWriter, r *http.Request) error {
 var validPrefix, validSuffix = []byte(`{"valid":true,"claims":`), []byte("}\n")
 
 func (h handlers) check(r *http.Request, token string) (verifyResponse, error) {
-	if strings.Count(token, ".") == 2 {
-		c, err := h.Tokens.Verify(token, tokens.TypeAccess, tokens.TypeRefresh, tokens.TypeOffline)
-		if err != nil {
-			return invalid, nil
-		}
-		active, err := h.Sessions.Active(r.Context(), c)
-		if err != nil || !active {
-			return invalid, err
-		}
-		raw, err := c.JSON()
-		if err != nil {
-			return invalid, err
-		}
-		// Pre-encoded: a token verified on every request is encoded once, not per answer.
-		return verifyResponse{Valid: true, raw: raw}, nil
+	res, err := h.Checker.Check(r.Context(), token)
+	if err != nil || !res.Valid {
+		return invalid, err
 	}
-	for _, v := range h.Verifiers {
-		if !v.Accepts(token) {
-			continue
-		}
-		claims, ok, err := v.Verify(r.Context(), token)
-		if err != nil || !ok {
-			return invalid, err
-		}
-		return verifyResponse{Valid: true, Claims: claims}, nil
+	if res.JWT == nil {
+		return verifyResponse{Valid: true, Claims: res.Claims}, nil
 	}
-	return invalid, nil
+	raw, err := res.JWT.JSON()
+	if err != nil {
+		return invalid, err
+	}
+	// Pre-encoded: a token verified on every request is encoded once, not per answer.
+	return verifyResponse{Valid: true, raw: raw}, nil
 }
 
 func (h handlers) me(w http.ResponseWriter, r *http.Request) error {
