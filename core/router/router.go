@@ -34,6 +34,9 @@ type Route struct {
 	// override (ratelimit.routes.<LimitAs>). Routes that serve one endpoint under several
 	// methods or paths share it, so that a client cannot multiply its allowance by them.
 	LimitAs string
+	// Headers are set on every answer of the route, refusals and 429s included (e.g.
+	// Cache-Control: no-store where a cached answer would outlive a revocation).
+	Headers http.Header
 	Guards  []httpx.Guard
 	Handler httpx.HandlerFunc
 }
@@ -243,6 +246,9 @@ func serve(c *Compiled, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, m := httpx.WithMeta(r)
 		m.Route = c.info
+		for k, v := range c.Headers {
+			w.Header()[k] = v
+		}
 		if err := run(c, o, w, r); err != nil {
 			httpx.WriteError(w, r, o.Log, err)
 		}
