@@ -4,6 +4,7 @@ package modules
 
 import (
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/modules/apidocs"
 	"github.com/cashlessmedia/cashless-auth/modules/apikeys"
 	"github.com/cashlessmedia/cashless-auth/modules/device"
 	"github.com/cashlessmedia/cashless-auth/modules/firebase"
@@ -33,5 +34,6 @@ func All() []core.Plugin {
 		offline.Plugin,
 		device.Plugin,
 		operatortoken.Plugin,
+		apidocs.Plugin,
 	}
 }
