@@ -129,8 +129,33 @@ type jwk struct {
 }
 
 // JWKS is the public half of the keyring as a JSON Web Key Set (RFC 7517), for services that
-// verify tokens locally. HS256 secrets are never published.
+// verify tokens locally. HS256 secrets are never published. Verify-only keys are published
+// too: a local verifier refuses a token whose kid it cannot find, so a retired key must stay
+// in the set until the last token it signed has expired (docs/operations.md).
 func (s *Service) JWKS() []byte { return s.jwks }
+
+// Issuer is the iss of the tokens this service issues.
+func (s *Service) Issuer() string { return s.cfg.Issuer }
+
+// SigningAlgorithms are the JWS algorithms of the tokens this service issues or has issued
+// that may still be valid, sorted: each keyring key's (the active one, one published before it
+// signs, a retired one whose tokens have not all expired) and the derived offline key's, and
+// HS256 while the secret signs access or offline tokens.
+func (s *Service) SigningAlgorithms() []string {
+	algs := map[string]bool{}
+	for _, k := range s.byKID {
+		algs[k.Method.Alg()] = true
+	}
+	if s.signer == nil || s.offline == nil {
+		algs[jwt.SigningMethodHS256.Alg()] = true
+	}
+	out := make([]string, 0, len(algs))
+	for a := range algs {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func buildJWKS(keys []Key) []byte {
 	set := struct {

@@ -254,9 +254,13 @@ type Config struct {
 	// also accepted while OfflineHS256 is on.
 	HS256Until time.Time
 	Issuer     string
-	Audience   string
-	Leeway     time.Duration
-	OnIssue    func(tokenType string) // observability hook, may be nil
+	// AcceptedIssuers are further iss values a token may carry: the previous issuer while
+	// tokens issued under it are still valid, so that changing Issuer logs nobody out. Tokens
+	// are always issued with Issuer.
+	AcceptedIssuers []string
+	Audience        string
+	Leeway          time.Duration
+	OnIssue         func(tokenType string) // observability hook, may be nil
 }
 
 // Service signs and verifies tokens. It is safe for concurrent use.
@@ -272,6 +276,8 @@ type Service struct {
 	cache   *verified
 	// leewaySec is the leeway in whole seconds, -1 when it has a fraction.
 	leewaySec int64
+	// issuers are the iss values Verify accepts: Issuer and AcceptedIssuers.
+	issuers map[string]bool
 }
 
 // New builds a Service. The HS256 secret, when given, must be at least 32 bytes; the offline
@@ -279,6 +285,10 @@ type Service struct {
 func New(cfg Config) (*Service, error) {
 	if len(cfg.Secret) > 0 && len(cfg.Secret) < 32 {
 		return nil, fmt.Errorf("tokens: secret must be at least 32 bytes, got %d", len(cfg.Secret))
+	}
+	if cfg.Issuer == "" {
+		// jwt's WithIssuer skipped the check for "": refuse it rather than accept any iss.
+		return nil, errors.New("tokens: issuer must not be empty")
 	}
 	keys := cfg.Keys
 	var derived *Key
@@ -290,7 +300,11 @@ func New(cfg Config) (*Service, error) {
 		derived = &k
 		keys = append(append([]Key(nil), cfg.Keys...), k)
 	}
-	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(keys), cache: newVerified(), leewaySec: -1}
+	s := &Service{cfg: cfg, now: time.Now, byKID: map[string]Key{}, jwks: buildJWKS(keys), cache: newVerified(), leewaySec: -1,
+		issuers: map[string]bool{cfg.Issuer: true}}
+	for _, iss := range cfg.AcceptedIssuers {
+		s.issuers[iss] = true
+	}
 	if cfg.Leeway%time.Second == 0 {
 		s.leewaySec = int64(cfg.Leeway / time.Second)
 	}
@@ -330,7 +344,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.parser = jwt.NewParser(
 		jwt.WithValidMethods(valid),
-		jwt.WithIssuer(cfg.Issuer),
+		// No WithIssuer: it pins one value, and parse accepts any of s.issuers.
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithExpirationRequired(),
@@ -428,7 +442,7 @@ func (s *Service) parse(token string) (*Claims, error) {
 		}
 		return nil, ErrInvalid
 	}
-	if c.Subject == "" || c.ID == "" || c.Type == "" || claimsFolded(token) {
+	if c.Subject == "" || c.ID == "" || c.Type == "" || !s.issuers[c.Issuer] || claimsFolded(token) {
 		return nil, ErrInvalid
 	}
 	c.hs256 = t.Method == jwt.SigningMethodHS256
