@@ -60,6 +60,9 @@ func newHandler(p handlerParams) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range compiled {
+		p.Metrics.Route(c.Name, c.Method, c.Rule != nil)
+	}
 	proxies, err := ratelimit.NewTrustedProxies(p.Cfg.RateLimit.TrustedProxies)
 	if err != nil {
 		return nil, err

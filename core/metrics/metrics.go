@@ -5,7 +5,21 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/fx"
 )
+
+// LoginOutcomes are the outcome label values of cashless_auth_logins_total: audit's Success,
+// Failure and Blocked, and "error" for an attempt a dependency failure ended.
+var LoginOutcomes = []string{"success", "failure", "blocked", "error"}
+
+// ServerErrorStatuses are the 5xx statuses the service answers itself (a panic or an
+// unexpected error, a dependency outage), pre-initialised on every route.
+var ServerErrorStatuses = []string{"500", "503"}
+
+// LatencyBuckets are the upper bounds of cashless_auth_http_request_duration_seconds. An SLO
+// threshold must be one of them (the alerts count the requests under it from a bucket):
+// 0.01 is the /tokens/verify SLO of docs/operations.md.
+var LatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // Metrics are the collectors modules and the core update.
 type Metrics struct {
@@ -32,7 +46,7 @@ func New() *Metrics {
 		}, []string{"route", "method", "status"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "cashless_auth_http_request_duration_seconds", Help: "HTTP request latency by route.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Buckets: LatencyBuckets,
 		}, []string{"route", "method"}),
 		Logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cashless_auth_logins_total", Help: "Login attempts by lane and outcome.",
@@ -64,6 +78,53 @@ func New() *Metrics {
 func (m *Metrics) RefreshReuse() {
 	if m != nil {
 		m.RefreshReuses.Inc()
+	}
+}
+
+// LoginLane declares that a module counts logins under lane, so that its
+// cashless_auth_logins_total series exist at 0 for every outcome from the first scrape (an
+// alert's rate() then sees the first failure, and a dashboard shows the lane before its first
+// login). A module adds it to its fx options, as it does its routes.
+func LoginLane(lane string) fx.Option {
+	return fx.Invoke(func(m *Metrics) { m.LoginLane(lane) })
+}
+
+// LoginLane makes lane's login counts exist, at 0, for every outcome in LoginOutcomes.
+func (m *Metrics) LoginLane(lane string) {
+	if m != nil {
+		for _, outcome := range LoginOutcomes {
+			m.Logins.WithLabelValues(lane, outcome)
+		}
+	}
+}
+
+// Dependency declares that a module calls dep (cashless_auth_dependency_errors_total's
+// dependency label), so that its error count exists at 0 from the first scrape: "no error yet"
+// reads as 0, not as a missing series an alert cannot tell from a dead target.
+func Dependency(dep string) fx.Option {
+	return fx.Invoke(func(m *Metrics) { m.Dependency(dep) })
+}
+
+// Dependency makes dep's error count exist, at 0.
+func (m *Metrics) Dependency(dep string) {
+	if m != nil {
+		m.DepErrors.WithLabelValues(dep)
+	}
+}
+
+// Route makes a route's series exist from the first scrape: its latency histogram, its
+// ServerErrorStatuses counts (so a 5xx rate sees the first error) and, when it has a rate
+// limit, its refusals.
+func (m *Metrics) Route(name, method string, limited bool) {
+	if m == nil {
+		return
+	}
+	m.Latency.WithLabelValues(name, method)
+	for _, status := range ServerErrorStatuses {
+		m.Requests.WithLabelValues(name, method, status)
+	}
+	if limited {
+		m.RateLimited.WithLabelValues(name)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -39,5 +40,6 @@ var Plugin = core.Plugin{
 		core.OpenAPI("device", fragment),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane("device"),
 	),
 }

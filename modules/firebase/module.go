@@ -10,6 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -28,5 +29,7 @@ var Plugin = core.Plugin{
 			NewService,
 		),
 		core.Routes(NewRoutes),
+		metrics.LoginLane(lane),
+		metrics.Dependency("firebase"),
 	),
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -55,5 +56,6 @@ var Plugin = core.Plugin{
 		fx.Provide(NewFactors, secondFactors),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane("mfa"),
 	),
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -24,5 +25,7 @@ var Plugin = core.Plugin{
 		core.OpenAPI("oidc", fragment),
 		fx.Provide(fx.Private, NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane(lane),
+		metrics.Dependency("oidc"),
 	),
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -31,6 +32,7 @@ var Plugin = core.Plugin{
 		core.OpenAPI("operator_token", fragment),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane("operator_token"),
 		core.AccountLockLane("operator_token"),
 		core.TokenVerifier(NewVerifier),
 	),

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -21,6 +22,7 @@ var Plugin = core.Plugin{
 		core.OpenAPI("password", fragment),
 		fx.Provide(NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane("password"),
 		core.AccountLockLane("password"),
 	),
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -127,5 +128,6 @@ var Plugin = core.Plugin{
 		fx.Provide(NewMailer, NewService),
 		fx.Provide(NewResets, fx.Private),
 		core.Routes(NewRoutes),
+		metrics.Dependency("mail"),
 	),
 }

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -23,6 +24,8 @@ var Plugin = core.Plugin{
 		core.OpenAPI("phone_otp", fragment),
 		fx.Provide(fx.Private, splitSettings, NewSender, NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane(lane),
+		metrics.Dependency("sms"),
 	),
 }
 
