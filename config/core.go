@@ -81,13 +81,17 @@ type Redis struct {
 
 // JWT pins how tokens are signed and checked.
 type JWT struct {
-	Secret     string        `mapstructure:"secret"`      // HS256 key, raw bytes, ≥32; required with PostgreSQL
-	Issuer     string        `mapstructure:"issuer"`      // default "cashless-auth"
-	Audience   string        `mapstructure:"audience"`    // default "cashless-platform"
-	AccessTTL  time.Duration `mapstructure:"access_ttl"`  // default 15m
-	RefreshTTL time.Duration `mapstructure:"refresh_ttl"` // default 168h
-	OfflineTTL time.Duration `mapstructure:"offline_ttl"` // default 72h
-	Leeway     time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat/nbf, default 5s
+	Secret string `mapstructure:"secret"` // HS256 key, raw bytes, ≥32; required with PostgreSQL
+	Issuer string `mapstructure:"issuer"` // default "cashless-auth"
+	// AcceptedIssuers: further iss values verification accepts, so that changing jwt.issuer
+	// logs nobody out; keep the old issuer here for the longest token lifetime (offline_ttl
+	// or refresh_ttl, whichever is longer) after the change (docs/operations.md).
+	AcceptedIssuers []string      `mapstructure:"accepted_issuers"`
+	Audience        string        `mapstructure:"audience"`    // default "cashless-platform"
+	AccessTTL       time.Duration `mapstructure:"access_ttl"`  // default 15m
+	RefreshTTL      time.Duration `mapstructure:"refresh_ttl"` // default 168h
+	OfflineTTL      time.Duration `mapstructure:"offline_ttl"` // default 72h
+	Leeway          time.Duration `mapstructure:"leeway"`      // clock skew allowed on exp/iat/nbf, default 5s
 	// RefreshReuseGrace: a refresh token presented again this soon after its rotation gets the
 	// pair it was rotated to, again, instead of ending its session as a theft: a mobile client
 	// that lost the answer to its refresh retries. Default 0s (off); at most 1m, since a thief
@@ -186,6 +190,7 @@ var CoreDefaults = Defaults{
 	"redis.cache_ttl":           "2s",
 	"jwt.secret":                "",
 	"jwt.issuer":                "cashless-auth",
+	"jwt.accepted_issuers":      []string{},
 	"jwt.audience":              "cashless-platform",
 	"jwt.access_ttl":            "15m",
 	"jwt.refresh_ttl":           "168h",
@@ -238,6 +243,7 @@ func LoadCore(v *viper.Viper) (Core, error) {
 		}
 	}
 	c.RateLimit.TrustedProxies = StringSlice(v, "ratelimit.trusted_proxies")
+	c.JWT.AcceptedIssuers = StringSlice(v, "jwt.accepted_issuers")
 	c.RateLimit.BatchedRoutes = StringSlice(v, "ratelimit.batched_routes")
 	if len(errs) == 0 {
 		errs = append(errs, c.validate()...)

@@ -397,7 +397,7 @@ func newLimiter(cfg config.Core, rc redisClient, lc fx.Lifecycle) (ratelimit.Lim
 }
 
 func newTokens(cfg config.Core, s Secrets, m *metrics.Metrics) (*tokens.Service, error) {
-	tc := tokens.Config{Secret: s.JWT, ActiveKID: cfg.JWT.ActiveKID, Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued,
+	tc := tokens.Config{Secret: s.JWT, ActiveKID: cfg.JWT.ActiveKID, Issuer: cfg.JWT.Issuer, AcceptedIssuers: cfg.JWT.AcceptedIssuers, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, OnIssue: m.Issued,
 		OfflineHS256: cfg.JWT.OfflineSigning == "hs256", HS256Until: cfg.JWT.HS256UntilTime()}
 	if cfg.UsesPostgres() && cfg.JWT.Secret == "" {
 		// Replicas signing with the keyring and no shared secret generate one each: a key
