@@ -8,6 +8,7 @@ import (
 	"github.com/cashlessmedia/cashless-auth/modules/apikeys"
 	"github.com/cashlessmedia/cashless-auth/modules/device"
 	"github.com/cashlessmedia/cashless-auth/modules/firebase"
+	"github.com/cashlessmedia/cashless-auth/modules/forwardauth"
 	"github.com/cashlessmedia/cashless-auth/modules/mfa"
 	"github.com/cashlessmedia/cashless-auth/modules/offline"
 	"github.com/cashlessmedia/cashless-auth/modules/oidc"
@@ -34,6 +35,7 @@ func All() []core.Plugin {
 		offline.Plugin,
 		device.Plugin,
 		operatortoken.Plugin,
+		forwardauth.Plugin,
 		apidocs.Plugin,
 	}
 }
