@@ -42,6 +42,12 @@ TEST_TOOLS := mailpit firebase
 # oidc-provider for the OIDC lane's tests (modules/oidc/op_test.go); they install it themselves
 # too, but here it installs beside the compiler instead of inside go test's time.
 TEST_TOOLS += node-idp
+# promtool (Debian package prometheus, unpacked) for the chart's alert rules: scripts/chart.sh
+# check runs promtool check rules / test rules on them.
+TEST_TOOLS += promtool
+# nginx (Debian package, unpacked; run as a user process) for the gateway forward-auth test
+# (modules/forwardauth/nginx_test.go).
+TEST_TOOLS += nginx
 TEST_SERVICES := mailpit firebase-emulator
 TEST_ENV := FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
 export TEST_TOOLS TEST_SERVICES TEST_ENV TEST_TIMEOUT TESTFLAGS GO PKGS
@@ -107,7 +113,7 @@ firebase-emulator-stop: ## stop the emulator started by firebase-emulator-start
 	bash scripts/services.sh firebase-emulator-stop
 
 .PHONY: chart-check
-chart-check: ## helm lint/template + offline schema validation + config load, per tenant (scripts/chart.sh)
+chart-check: ## helm lint/template + offline schema validation + config load, per tenant; promtool on the alerts (scripts/chart.sh)
 	bash scripts/chart.sh check
 
 clean: ## remove build outputs
