@@ -25,7 +25,7 @@ import (
 // per-account lock of NOTES.md that those lanes share.
 
 // ErrBadCredentials covers an unknown e-mail and a wrong password (and, from a lane, an account
-// it refuses): every credential problem looks the same to the client.
+// it refuses, and a disabled account): every credential problem looks the same to the client.
 var ErrBadCredentials = errors.New("bad credentials")
 
 // LockedError says the account is locked after repeated failures.
@@ -117,6 +117,10 @@ func (s *StaffPasswords) Check(ctx context.Context, email, password string) (*Ve
 		err = s.hasher.Equalise(ctx, password)
 	case err != nil:
 		err = fmt.Errorf("credentials: load user: %w", err)
+	case u.Disabled():
+		// Refused like a wrong password, at the same cost and counted the same, so that
+		// neither the answer, its timing nor the lock tells that the account exists.
+		err = s.hasher.Equalise(ctx, password)
 	default:
 		ok, rehash, err = s.hasher.Verify(ctx, u.PasswordHash, password)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cashlessmedia/cashless-auth/core"
-	"github.com/cashlessmedia/cashless-auth/core/passwords"
 	"github.com/cashlessmedia/cashless-auth/core/store"
 )
 
@@ -34,7 +33,7 @@ func eventsCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "event name")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, eventsListCmd(g))
 	return cmd
 }
 
@@ -61,22 +60,18 @@ func usersCmd(g *globals) *cobra.Command {
 				return errors.New("--email is required")
 			case password == "":
 				return errors.New("--password or --password-stdin is required")
-			case len(password) < 8:
-				return errors.New("password must be at least 8 characters")
 			case !store.ValidRole(role):
 				return fmt.Errorf("--role must be admin, operator or network_manager, got %q", role)
+			}
+			if err := checkPassword(password); err != nil {
+				return err
 			}
 			var ev *int64
 			if cmd.Flags().Changed("event-id") {
 				ev = &eventID
 			}
 			return withStore(cmd.Context(), g, func(db *store.DB) error {
-				_, cfg, err := load(g)
-				if err != nil {
-					return err
-				}
-				h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, 1, passwords.Isolation{})
-				hash, err := h.Hash(cmd.Context(), password)
+				hash, err := hashPassword(cmd.Context(), g, password)
 				if err != nil {
 					return err
 				}
@@ -99,7 +94,8 @@ func usersCmd(g *globals) *cobra.Command {
 	f.Int64Var(&eventID, "event-id", 0, "event the account is bound to (operators, network managers)")
 	f.IntVar(&mode, "mode", 0, "legacy operator mode (see POST /devices/operator-token)")
 	cmd.AddCommand(create, revokeSessionCmd(g))
-	cmd.AddCommand(unlockCmd(g))
+	cmd.AddCommand(unlockCmd(g), usersListCmd(g), usersShowCmd(g), usersDisableCmd(g), usersEnableCmd(g),
+		usersSetPasswordCmd(g), usersBindEventCmd(g), usersUnbindEventCmd(g))
 	return cmd
 }
 
@@ -168,7 +164,7 @@ func devicesCmd(g *globals) *cobra.Command {
 	f.StringVar(&mac, "mac", "", "MAC address (any case, separators : - . or none)")
 	f.StringVar(&name, "name", "", "display name")
 	f.Int64Var(&operatorID, "operator-id", 0, "operator associated with the device")
-	cmd.AddCommand(create, archiveDeviceCmd(g))
+	cmd.AddCommand(create, archiveDeviceCmd(g), devicesListCmd(g))
 	return cmd
 }
 

@@ -71,6 +71,31 @@ func (r *Devices) ByEventAndMAC(ctx context.Context, eventID int64, mac string) 
 	return d, nil
 }
 
+// List returns the devices, archived ones included, of eventID or of every event (nil), by id.
+func (r *Devices) List(ctx context.Context, eventID *int64) ([]Device, error) {
+	query, args := `SELECT `+deviceColumns+` FROM devices`, []any(nil)
+	if eventID != nil {
+		query, args = query+` WHERE event_id = ?`, append(args, *eventID)
+	}
+	rows, err := r.db.X.QueryContext(ctx, r.db.rebind(query+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, r.db.mapErr(ctx, "devices.list", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, r.db.mapErr(ctx, "devices.list", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.db.mapErr(ctx, "devices.list", err)
+	}
+	return out, nil
+}
+
 // SetOperator binds the device to an operator; ErrReference if the user does not exist.
 func (r *Devices) SetOperator(ctx context.Context, id, operatorID int64) error {
 	return r.exec(ctx, "devices.set_operator", `UPDATE devices SET operator_id = ? WHERE id = ?`, operatorID, id)

@@ -42,6 +42,27 @@ func (r *Events) Get(ctx context.Context, id int64) (Event, error) {
 	return e, nil
 }
 
+// List returns every event, by id.
+func (r *Events) List(ctx context.Context) ([]Event, error) {
+	rows, err := r.db.X.QueryContext(ctx, `SELECT id, name, created_at FROM events ORDER BY id`)
+	if err != nil {
+		return nil, r.db.mapErr(ctx, "events.list", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.ID, &e.Name, timeCol{&e.CreatedAt}); err != nil {
+			return nil, r.db.mapErr(ctx, "events.list", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.db.mapErr(ctx, "events.list", err)
+	}
+	return out, nil
+}
+
 // Exists reports whether an event with id exists.
 func (r *Events) Exists(ctx context.Context, id int64) (bool, error) {
 	var ok bool

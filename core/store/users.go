@@ -29,8 +29,21 @@ type User struct {
 	SessionTokenSealed *string
 	LastDevMAC         *string
 
+	// DisabledAt is when the account was disabled (users disable); nil while enabled.
+	DisabledAt *time.Time
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// disabledMark starts the password hash of a disabled account, as "!" locks one in /etc/shadow:
+// no verifier accepts such a hash, v0.1.0's included (migration 00004_users_disabled).
+const disabledMark = "!"
+
+// Disabled reports whether the account is disabled. The hash's mark counts too: a release that
+// knows no disabled_at (v0.1.0 after a rollback) may have left only the mark, or the reverse.
+func (u User) Disabled() bool {
+	return u.DisabledAt != nil || strings.HasPrefix(u.PasswordHash, disabledMark)
 }
 
 // NewUser holds the fields of a user to create.
@@ -63,12 +76,12 @@ func ValidRole(role string) bool {
 }
 
 const userColumns = `id, email, password_hash, role, event_id, mode,
-	session_token_hash, session_token_sealed, last_dev_mac, created_at, updated_at`
+	session_token_hash, session_token_sealed, last_dev_mac, disabled_at, created_at, updated_at`
 
 func scanUser(row rowScanner) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.EventID, &u.Mode,
-		&u.SessionTokenHash, &u.SessionTokenSealed, &u.LastDevMAC,
+		&u.SessionTokenHash, &u.SessionTokenSealed, &u.LastDevMAC, nullTimeCol{&u.DisabledAt},
 		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
 	return u, err
 }
@@ -137,6 +150,79 @@ func (r *Users) CountByRole(ctx context.Context, role string) (int, error) {
 	return n, nil
 }
 
+// UserFilter selects users for List; a nil field selects every value.
+type UserFilter struct {
+	Role     *string
+	EventID  *int64
+	Disabled *bool
+}
+
+// List returns the users that f selects, by id.
+func (r *Users) List(ctx context.Context, f UserFilter) ([]User, error) {
+	query := `SELECT ` + userColumns + ` FROM users WHERE 1 = 1`
+	var args []any
+	if f.Role != nil {
+		query += ` AND role = ?`
+		args = append(args, *f.Role)
+	}
+	if f.EventID != nil {
+		query += ` AND event_id = ?`
+		args = append(args, *f.EventID)
+	}
+	if f.Disabled != nil {
+		if *f.Disabled {
+			query += ` AND disabled_at IS NOT NULL`
+		} else {
+			query += ` AND disabled_at IS NULL`
+		}
+	}
+	rows, err := r.db.X.QueryContext(ctx, r.db.rebind(query+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, r.db.mapErr(ctx, "users.list", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, r.db.mapErr(ctx, "users.list", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.db.mapErr(ctx, "users.list", err)
+	}
+	return out, nil
+}
+
+// Disable disables the user: disabled_at is set (kept if it was) and the hash marked, so no
+// release logs it in (migration 00004_users_disabled). Ending what it holds is the caller's
+// (core.Revoker.RevokeUser). ErrNotFound for an unknown user.
+func (r *Users) Disable(ctx context.Context, id int64) error {
+	return r.update(ctx, "users.disable",
+		`UPDATE users SET updated_at = ?, disabled_at = COALESCE(disabled_at, ?),
+		 password_hash = CASE WHEN substr(password_hash, 1, 1) = '`+disabledMark+`' THEN password_hash
+		                      ELSE '`+disabledMark+`' || password_hash END
+		 WHERE id = ?`, r.db.now(), id)
+}
+
+// Enable undoes Disable: the user logs in again with the password it had. Enabling an enabled
+// user changes nothing. ErrNotFound for an unknown user.
+func (r *Users) Enable(ctx context.Context, id int64) error {
+	return r.update(ctx, "users.enable",
+		`UPDATE users SET updated_at = ?, disabled_at = NULL,
+		 password_hash = CASE WHEN substr(password_hash, 1, 1) = '`+disabledMark+`' THEN substr(password_hash, 2)
+		                      ELSE password_hash END
+		 WHERE id = ?`, id)
+}
+
+// SetEvent binds the user to eventID, or unbinds it (nil). ErrNotFound for an unknown user,
+// ErrReference for an unknown event.
+func (r *Users) SetEvent(ctx context.Context, id int64, eventID *int64) error {
+	return r.update(ctx, "users.set_event",
+		`UPDATE users SET updated_at = ?, event_id = ? WHERE id = ?`, eventID, id)
+}
+
 // update runs an UPDATE of one user that also bumps updated_at (its first placeholder) and
 // returns ErrNotFound when no row matched.
 func (r *Users) update(ctx context.Context, op, query string, args ...any) error {
@@ -154,7 +240,8 @@ func (r *Users) update(ctx context.Context, op, query string, args ...any) error
 	return nil
 }
 
-// UpdatePasswordHash replaces the user's password hash.
+// UpdatePasswordHash replaces the user's password hash. A disabled user stays disabled: the
+// database keeps the new hash marked (migration 00004_users_disabled).
 func (r *Users) UpdatePasswordHash(ctx context.Context, id int64, hash string) error {
 	return r.update(ctx, "users.update_password_hash",
 		`UPDATE users SET updated_at = ?, password_hash = ? WHERE id = ?`, hash, id)

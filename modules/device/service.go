@@ -138,7 +138,8 @@ func (s *Service) checkOperator(ctx context.Context, userID, eventID int64) erro
 	if err != nil {
 		return fmt.Errorf("device: load operator: %w", err)
 	}
-	if u.Role != store.RoleOperator || (u.EventID != nil && *u.EventID != eventID) {
+	// A device whose operator is disabled logs in no more until an admin associates another.
+	if u.Role != store.RoleOperator || u.Disabled() || (u.EventID != nil && *u.EventID != eventID) {
 		return ErrNotOperator
 	}
 	return nil

@@ -36,7 +36,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (map[string]any, bo
 	if err != nil {
 		return nil, false, fmt.Errorf("operatortoken: verify: %w", err)
 	}
-	if u.Role != store.RoleOperator {
+	// A disabled operator's token is cleared with the disable; this holds should one remain.
+	if u.Role != store.RoleOperator || u.Disabled() {
 		return nil, false, nil
 	}
 	claims := map[string]any{
