@@ -29,15 +29,16 @@ type Params struct {
 	Tokens  *tokens.Service
 }
 
-// NewRoutes lists the probes and the document.
+// NewRoutes lists the probes, the documents and the keys.
 func NewRoutes(p Params) []router.Route {
-	return []router.Route{
+	routes := []router.Route{
 		{Name: "system.health", Method: http.MethodGet, Path: "/health", OperationID: "health_health_get", Limit: router.NoLimit, Handler: health},
 		{Name: "system.ready", Method: http.MethodGet, Path: "/ready", Undocumented: true, Limit: router.NoLimit, Handler: ready(p)},
 		{Name: "system.metrics", Method: http.MethodGet, Path: "/metrics", Undocumented: true, Limit: router.NoLimit, Handler: scrape(p.Metrics)},
 		{Name: "system.jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Undocumented: true, Limit: "600/minute", Handler: jwks(p.Tokens)},
 		{Name: "system.openapi", Method: http.MethodGet, Path: "/openapi.json", Undocumented: true, Limit: "60/minute", Handler: document(p.Doc)},
 	}
+	return append(routes, discoveryRoute(p.Tokens)...)
 }
 
 // health is liveness only: it must not fail because a dependency is slow, or Kubernetes would
