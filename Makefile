@@ -42,6 +42,9 @@ TEST_TOOLS := mailpit firebase
 # oidc-provider for the OIDC lane's tests (modules/oidc/op_test.go); they install it themselves
 # too, but here it installs beside the compiler instead of inside go test's time.
 TEST_TOOLS += node-idp
+# headless Chromium (Debian chromium + chromium-driver, as root) for the API reference pages'
+# render test (modules/apidocs/browser_test.go), which fails without it.
+TEST_TOOLS += chromium
 # promtool (Debian package prometheus, unpacked) for the chart's alert rules: scripts/chart.sh
 # check runs promtool check rules / test rules on them.
 TEST_TOOLS += promtool

@@ -2,7 +2,7 @@
 # Checks of the Helm chart deployments/helm/cashless-auth, offline, with pinned tools.
 #
 # Usage: scripts/chart.sh check | tools
-#   tools  only install what check needs (helm, kubernetes-models), e.g. ahead of time
+#   tools  only install what check needs (helm, kubernetes-models, promtool), e.g. ahead of time
 #
 # For every tenant values file deployments/tenants/*.yaml:
 #   1. helm lint --strict
@@ -13,7 +13,11 @@
 #      secrets); extracts the rendered config.yaml and the Secret-fed env names into
 #      $OUT/<tenant>/
 # then checks that the chart refuses bad values (missing Secret names, inline secrets, a
-# grace period shorter than the drain), and finally runs
+# grace period shorter than the drain); renders the monitoring objects (off by default:
+# monitoring.prometheusRule / monitoring.dashboard) as release "tenant" in namespace "tenant",
+# validates the dashboard's ConfigMap as above, extracts the PrometheusRule's groups
+# (deployments/monitoring/extract.mjs) and runs `promtool check rules` and `promtool test rules`
+# with the unit tests in deployments/monitoring/tests/; and finally runs
 #   go test ./deployments/ -run TestRenderedTenantConfigsLoad
 # with CASHLESS_AUTH_RENDERED_CONFIGS=$OUT, so each tenant's rendered config must load in
 # cashless-auth's own config loader.
@@ -22,6 +26,7 @@
 #   helm               scripts/tools.sh helm (go install, ~3 min the first time)
 #   kubernetes-models  npm ci from scripts/validate-manifests/package-lock.json into
 #                      npm/validate-manifests-<lock hash>/ (~1 min the first time)
+#   promtool           scripts/tools.sh promtool (Debian's prometheus package, unpacked)
 #
 # Environment:
 #   CHART_KUBE_VERSIONS  cluster versions to render for (default "1.28.0 1.31.0": without
@@ -48,6 +53,13 @@ ensure_helm() {
 	bash "$ROOT/scripts/tools.sh" helm
 	HELM=$TOOLS_DIR/bin/helm
 	[[ -x $HELM ]] || die "helm not found at $HELM after scripts/tools.sh helm"
+}
+
+ensure_promtool() {
+	bash "$ROOT/scripts/tools.sh" promtool ||
+		die "promtool could not be installed (scripts/tools.sh promtool: Debian package prometheus), so the alert rules cannot be checked; the output above says why"
+	PROMTOOL=$TOOLS_DIR/bin/promtool
+	[[ -x $PROMTOOL ]] || die "promtool not found at $PROMTOOL after scripts/tools.sh promtool"
 }
 
 lock_hash() { sha256sum "$VALIDATOR/package-lock.json" | cut -c1-12; }
@@ -117,6 +129,7 @@ check() {
 	local work out tenant file kv rc=0 start=$SECONDS
 	ensure_helm
 	ensure_validator
+	ensure_promtool
 	if [[ -n ${CHART_OUT:-} ]]; then
 		work=$CHART_OUT
 		rm -rf "$work"
@@ -129,7 +142,7 @@ check() {
 	out=$work/configs
 	# Keep helm away from the user's helm config and repositories.
 	export HELM_CONFIG_HOME=$work/helm/config HELM_CACHE_HOME=$work/helm/cache HELM_DATA_HOME=$work/helm/data
-	log "$("$HELM" version --short) / node $(node --version) / kubernetes-models $(km_version); kube versions: $KUBE_VERSIONS"
+	log "$("$HELM" version --short) / node $(node --version) / kubernetes-models $(km_version) / $("$PROMTOOL" --version 2>&1 | head -n 1); kube versions: $KUBE_VERSIONS"
 
 	shopt -s nullglob
 	local files=("$TENANTS"/*.yaml)
@@ -176,6 +189,8 @@ check() {
 	expect_fail "the grace period is shorter than the drain" "terminationGracePeriodSeconds" -f "$base" \
 		--set terminationGracePeriodSeconds=10 || rc=1
 
+	check_monitoring "$work/monitoring" || rc=1
+
 	if ((rc != 0)); then
 		log "chart checks FAILED after $((SECONDS - start))s"
 		return "$rc"
@@ -190,11 +205,52 @@ check() {
 	log "chart checks passed for ${#files[@]} tenant(s) in $((SECONDS - start))s"
 }
 
+# check_monitoring DIR: the alerts and the dashboard, rendered with the default thresholds, are
+# valid, and every alert fires on its synthetic series and stays quiet on a normal one.
+check_monitoring() {
+	local dir=$1 manifests=$1/manifests test
+	log "== monitoring: PrometheusRule and Grafana dashboard"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! "$HELM" template tenant "$CHART" -f "$TENANTS/white-label-minimal.yaml" --namespace tenant \
+		--kube-version "${KUBE_VERSIONS##* }" --output-dir "$manifests" \
+		--set monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true >/dev/null; then
+		log "FAIL: helm template with monitoring enabled"
+		return 1
+	fi
+	node "$ROOT/deployments/monitoring/extract.mjs" --modules "$NPM_PREFIX/node_modules" \
+		--rules "$dir/rules.yaml" --dashboard "$dir/dashboard.json" "$manifests" || {
+		log "FAIL: the rendered monitoring objects"
+		return 1
+	}
+	# kubernetes-models knows no PrometheusRule (a CRD): promtool checks that one below.
+	find "$manifests" -name prometheusrule.yaml -delete
+	node "$VALIDATOR/validate.mjs" --modules "$NPM_PREFIX/node_modules" "$manifests" >&2 || {
+		log "FAIL: manifests with monitoring enabled"
+		return 1
+	}
+	"$PROMTOOL" check rules "$dir/rules.yaml" >&2 || {
+		log "FAIL: promtool check rules"
+		return 1
+	}
+	shopt -s nullglob
+	local tests=("$ROOT"/deployments/monitoring/tests/*.yaml)
+	((${#tests[@]} > 0)) || { log "FAIL: no promtool tests in deployments/monitoring/tests/"; return 1; }
+	# The tests name rules.yaml beside them.
+	for test in "${tests[@]}"; do cp "$test" "$dir/"; done
+	(cd "$dir" && "$PROMTOOL" test rules "${tests[@]##*/}") >&2 || {
+		log "FAIL: promtool test rules (deployments/monitoring/tests/)"
+		return 1
+	}
+	log "ok: $(grep -c '^ *- alert:' "$dir/rules.yaml") alerts checked and unit-tested by promtool"
+}
+
 case ${1:-} in
 check) check ;;
 tools)
 	ensure_helm
 	ensure_validator
+	ensure_promtool
 	;;
 -h | --help | help | "")
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2

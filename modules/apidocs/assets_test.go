@@ -1,6 +1,7 @@
 package apidocs
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +16,15 @@ var ownAssets = map[string]bool{"swagger-init.js": true, "redoc-init.js": true, 
 type manifest struct {
 	Packages []struct {
 		Name, Version, Source, Integrity string
-		Files                            []struct{ File, From, SHA256 string }
+		Files                            []struct {
+			File, From, SHA256 string
+			// Patch, when set, is one string of the package's file replaced: the embedded file
+			// is then ServedSHA256, and undoing the replacement gives back SHA256.
+			Patch *struct {
+				Replace, With, Why string
+			}
+			ServedSHA256 string `json:"served_sha256"`
+		}
 	}
 }
 
@@ -43,9 +52,17 @@ func TestVendoredAssetsMatchManifest(t *testing.T) {
 				t.Errorf("%s@%s: %s is not embedded: %v", p.Name, p.Version, f.File, err)
 				continue
 			}
-			sum := sha256.Sum256(body)
-			if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
-				t.Errorf("%s@%s: embedded %s has sha256 %s, manifest records %s (edited or replaced without updating the manifest?)", p.Name, p.Version, f.File, got, f.SHA256)
+			if f.Patch != nil {
+				if got := sha256Hex(body); got != f.ServedSHA256 {
+					t.Errorf("%s@%s: embedded %s has sha256 %s, manifest records served_sha256 %s", p.Name, p.Version, f.File, got, f.ServedSHA256)
+				}
+				if n := bytes.Count(body, []byte(f.Patch.With)); n != 1 || f.Patch.Why == "" {
+					t.Errorf("%s: the patch's replacement occurs %d times (want once, with a why)", f.File, n)
+				}
+				body = bytes.Replace(body, []byte(f.Patch.With), []byte(f.Patch.Replace), 1)
+			}
+			if got := sha256Hex(body); got != f.SHA256 {
+				t.Errorf("%s@%s: embedded %s is, patch undone, sha256 %s; the package's file is %s (edited or replaced without updating the manifest?)", p.Name, p.Version, f.File, got, f.SHA256)
 			}
 		}
 	}
@@ -63,4 +80,9 @@ func TestVendoredAssetsMatchManifest(t *testing.T) {
 			t.Errorf("%s is both vendored and ours", name)
 		}
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
