@@ -81,12 +81,19 @@ func (m *Metrics) RefreshReuse() {
 	}
 }
 
+// optional takes the Metrics where the graph has them: a module's options are also run in graphs
+// of their own (to read its OpenAPI fragment, by the CLI), which have none.
+type optional struct {
+	fx.In
+	M *Metrics `optional:"true"`
+}
+
 // LoginLane declares that a module counts logins under lane, so that its
 // cashless_auth_logins_total series exist at 0 for every outcome from the first scrape (an
 // alert's rate() then sees the first failure, and a dashboard shows the lane before its first
 // login). A module adds it to its fx options, as it does its routes.
 func LoginLane(lane string) fx.Option {
-	return fx.Invoke(func(m *Metrics) { m.LoginLane(lane) })
+	return fx.Invoke(func(in optional) { in.M.LoginLane(lane) })
 }
 
 // LoginLane makes lane's login counts exist, at 0, for every outcome in LoginOutcomes.
@@ -102,7 +109,7 @@ func (m *Metrics) LoginLane(lane string) {
 // dependency label), so that its error count exists at 0 from the first scrape: "no error yet"
 // reads as 0, not as a missing series an alert cannot tell from a dead target.
 func Dependency(dep string) fx.Option {
-	return fx.Invoke(func(m *Metrics) { m.Dependency(dep) })
+	return fx.Invoke(func(in optional) { in.M.Dependency(dep) })
 }
 
 // Dependency makes dep's error count exist, at 0.
