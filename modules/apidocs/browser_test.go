@@ -55,15 +55,14 @@ func TestPagesRenderInChromium(t *testing.T) {
 	browser := startBrowser(t)
 
 	t.Run("swagger-ui", func(t *testing.T) {
-		got := renderPage(t, browser, env.URL+"/docs", ".opblock", `Array.from(document.querySelectorAll(".opblock")).map(b =>
+		got := renderPage(browser, t, env.URL+"/docs", ".opblock", `Array.from(document.querySelectorAll(".opblock")).map(b =>
 			b.querySelector(".opblock-summary-method").textContent.trim() + " " +
 			b.querySelector(".opblock-summary-path").getAttribute("data-path"))`)
 		compare(t, "Swagger UI", got, want)
 	})
 	t.Run("redoc", func(t *testing.T) {
-		// ReDoc names an operation's section by its operationId; the side menu and the right
-		// panel give its method and path.
-		ids := renderPage(t, browser, env.URL+"/redoc", `[data-section-id^="operation/"]`,
+		// ReDoc names each operation's section after its operationId.
+		ids := renderPage(browser, t, env.URL+"/redoc", `[data-section-id^="operation/"]`,
 			`Array.from(document.querySelectorAll('[data-section-id^="operation/"]')).map(s => s.getAttribute("data-section-id").slice("operation/".length))`)
 		compare(t, "ReDoc", ids, documentedIDs(t, env))
 	})
@@ -201,7 +200,7 @@ func (p *problems) listen(ev any) {
 
 // renderPage opens url in a new tab, waits until ready matches an element, gives the page a
 // moment to finish, saves a screenshot and returns what the list expression evaluates to.
-func renderPage(t *testing.T, browser context.Context, url, ready, list string) []string {
+func renderPage(browser context.Context, t *testing.T, url, ready, list string) []string {
 	t.Helper()
 	tab, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
@@ -216,7 +215,7 @@ func renderPage(t *testing.T, browser context.Context, url, ready, list string) 
 	defer cancel()
 	start := time.Now()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
-		screenshot(t, tab, "timeout", chromedp.CaptureScreenshot())
+		screenshot(tab, t, "timeout", chromedp.CaptureScreenshot())
 		t.Fatalf("%s did not render %s within 60s: %v\nreported: %s", url, ready, err, strings.Join(seen.list, "\n"))
 	}
 	// Rendering goes on after the first operation appears (ReDoc's search worker, Swagger UI's
@@ -233,8 +232,8 @@ func renderPage(t *testing.T, browser context.Context, url, ready, list string) 
 	if err != nil {
 		t.Fatalf("reading CSP violations: %v", err)
 	}
-	screenshot(t, ctx, "viewport", chromedp.CaptureScreenshot())
-	screenshot(t, ctx, "full-page", chromedp.FullScreenshot(100))
+	screenshot(ctx, t, "viewport", chromedp.CaptureScreenshot())
+	screenshot(ctx, t, "full-page", chromedp.FullScreenshot(100))
 	for _, v := range violations {
 		t.Errorf("Content-Security-Policy violation: %s", v)
 	}
@@ -248,7 +247,7 @@ func renderPage(t *testing.T, browser context.Context, url, ready, list string) 
 
 // screenshot saves the PNG that shot takes (quality 100 is PNG) as name.png in the test's
 // artifact directory.
-func screenshot(t *testing.T, ctx context.Context, name string, shot chromedp.Action[[]byte]) {
+func screenshot(ctx context.Context, t *testing.T, name string, shot chromedp.Action[[]byte]) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
