@@ -181,7 +181,7 @@ func (h *Hasher) verify(encoded, password string) (ok, rehash bool) {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		p, salt, key, err := decode(encoded)
 		if err != nil {
-			return false, false
+			return h.refuse(password)
 		}
 		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 		ok := subtle.ConstantTimeCompare(got, key) == 1
@@ -190,8 +190,16 @@ func (h *Hasher) verify(encoded, password string) (ok, rehash bool) {
 		ok := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil
 		return ok, ok
 	default:
-		return false, false
+		// A hash this service cannot read (a disabled account's "!"-marked one, a corrupt row)
+		// is a wrong password, at a wrong password's cost: its answer must not be faster.
+		return h.refuse(password)
 	}
+}
+
+// refuse spends a verification's work on the dummy hash and answers no.
+func (h *Hasher) refuse(password string) (ok, rehash bool) {
+	h.verify(h.dummy, password)
+	return false, false
 }
 
 // Equalise spends one verification's worth of work, so an unknown account costs the same
