@@ -244,6 +244,7 @@ func TestProviderKeys(t *testing.T) {
 			before := w.keycloak.JWKSFetches()
 			now := time.Now().Unix()
 			var wg sync.WaitGroup
+			start := time.Now()
 			statuses := make([]int, 40)
 			for i := range statuses {
 				claims := map[string]any{"iss": w.keycloak.Issuer(), "aud": "app", "sub": "x", "iat": now, "exp": now + 300, "nonce": "n"}
@@ -258,8 +259,11 @@ func TestProviderKeys(t *testing.T) {
 					t.Fatalf("forged kid %d: %d", i, s)
 				}
 			}
-			if fetched := w.keycloak.JWKSFetches() - before; fetched > 1 {
-				t.Fatalf("40 forged kids made %d key fetches within one interval, want at most 1", fetched)
+			// At most one fetch per interval begun: one, unless a loaded machine stretched the
+			// burst past an interval.
+			allowed := 1 + int(time.Since(start)/refresh)
+			if fetched := w.keycloak.JWKSFetches() - before; fetched > allowed {
+				t.Fatalf("40 forged kids made %d key fetches in %s, want at most %d (one per %s)", fetched, time.Since(start), allowed, refresh)
 			}
 			// The genuine key still works meanwhile.
 			subjectOf(t, env, login("amid-forgeries"))
