@@ -135,7 +135,7 @@ type RateLimit struct {
 	// Routes overrides a route's limit by route name, e.g. ratelimit.routes.password.login: "20/minute".
 	Routes map[string]any `mapstructure:"routes"`
 	// BatchedRoutes decide locally and merge into Redis every BatchInterval instead of a round
-	// trip per request (hot, generous limits only). Default: session.verify.
+	// trip per request (hot, generous limits only). Default: session.verify, forward_auth.check.
 	BatchedRoutes []string      `mapstructure:"batched_routes"`
 	BatchInterval time.Duration `mapstructure:"batch_interval"` // default 100ms
 }
@@ -204,7 +204,7 @@ var CoreDefaults = Defaults{
 	"secrets.encryption_key":    "",
 	"mfa.freshness":             "8h",
 	"ratelimit.trusted_proxies": []string{},
-	"ratelimit.batched_routes":  []string{"session.verify"},
+	"ratelimit.batched_routes":  []string{"session.verify", "forward_auth.check"},
 	"ratelimit.batch_interval":  "100ms",
 	"password.argon2_memory":    19456,
 	"password.argon2_time":      2,
