@@ -11,10 +11,17 @@
 #   d  the 429 path: one client IP hammering (hey), count and throughput of 429s
 #   e  password login at the OWASP argon2id parameters: saturation logins/s (wrk), then a login
 #      flood with c's verify load beside it: verify p99 under flood / idle, peak RSS (VmHWM)
+#   q  (BENCH_QUOTA=1) e2's flood and verify load with the server free on BENCH_QUOTA_CPUS, in a
+#      child cgroup: q0 without a quota, q1 with a 1-CPU CFS quota (Kubernetes' limits.cpu: "1");
+#      verify p99 of each and the group's throttling (cpu.stat). cgroup v1 or v2, root needed;
+#      without a usable cgroup q1 is SKIPPED with the reason
 #   b' (BENCH_ACCESS_LOG=1) b again with log.level=info, i.e. one access-log line per request,
 #      paired with a baseline run right after it
 #   f  cold start of the embedded default to the first /health 200, median of 5
 #   g  (BENCH_GO=1) go test benchmarks: the pieces, the in-process verify benchmark, a CPU profile
+#   h  gateway forward-auth: GET /auth/forward with b's tokens as Authorization: Bearer, rotating
+#      X-Forwarded-For, against the baseline's GET /auth/forward (bearer read, nothing checked),
+#      interleaved BENCH_REPS times like a and b; target >= 0.70 of the baseline
 #
 # The server runs on CPU BENCH_SERVER_CPU (0), every load generator on BENCH_LOAD_CPU (1), with
 # taskset. PostgreSQL and Redis are the machine's, unpinned. All loads are bounded in time, go to
@@ -39,7 +46,13 @@
 #   BENCH_PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable]
 #   BENCH_DB [cashless_bench]  dropped and recreated at start, dropped at exit
 #   BENCH_REDIS_URL [redis://127.0.0.1:6379/0]   keys under a fresh prefix, deleted at exit
+#   BENCH_QUOTA [1]  BENCH_QUOTA_CPUS [SERVER_CPU,LOAD_CPU]  BENCH_QUOTA_US [100000] (per 100 ms)
+#   BENCH_QUOTA_RATE [c's rate]  BENCH_ONLY=quota: the setup and the q phases only (verify at
+#                              half of one b run unless BENCH_QUOTA_RATE), summary in
+#                              bench/results/quota.txt
 #   BENCH_ACCESS_LOG [1]  BENCH_GO [1]  BENCH_COLDSTART_RUNS [5]
+#   BENCH_ONLY [""]            "forward": the setup and phase h only, summary in
+#                              bench/results/forward.txt (log forward-latest.log)
 #   BENCH_QUIET_MAX [10] BENCH_QUIET_WAIT [60]  before each phase, wait up to QUIET_WAIT s for the
 #                              machine to be at most QUIET_MAX % busy (other work skews the figures)
 #   BENCH_FOREIGN_MAX [5]      flag a phase DISTURBED when other processes used more of the CPUs
@@ -72,7 +85,13 @@ DB_NAME=${BENCH_DB:-cashless_bench}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
 ACCESS_LOG_RUN=${BENCH_ACCESS_LOG:-1}
 GO_BENCH=${BENCH_GO:-1}
+ONLY=${BENCH_ONLY:-}
 COLD_RUNS=${BENCH_COLDSTART_RUNS:-5}
+QUOTA_RUN=${BENCH_QUOTA:-1}
+QUOTA_CPUS=${BENCH_QUOTA_CPUS:-$SERVER_CPU,$LOAD_CPU}
+QUOTA_US=${BENCH_QUOTA_US:-100000}
+QUOTA_PERIOD=100000
+QUOTA_RATE=${BENCH_QUOTA_RATE:-}
 QUIET_MAX=${BENCH_QUIET_MAX:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
 FOREIGN_MAX=${BENCH_FOREIGN_MAX:-5}
@@ -109,6 +128,18 @@ SERVER_PID=
 BASELINE_PID=
 REDIS_PREFIX=
 DB_CREATED=
+QUOTA_CG= QUOTA_ROOT=
+# quota_cgroup_remove: the q phases' cgroup goes; a process still in it (a hash worker outliving
+# its parent) moves back to the hierarchy's root first.
+quota_cgroup_remove() {
+	local pid
+	[[ -n $QUOTA_CG && -d $QUOTA_CG ]] || return 0
+	while read -r pid; do
+		echo "$pid" >"$QUOTA_ROOT/cgroup.procs" 2>/dev/null || true
+	done <"$QUOTA_CG/cgroup.procs"
+	rmdir "$QUOTA_CG" 2>/dev/null || say "  WARNING: could not remove the cgroup $QUOTA_CG"
+	QUOTA_CG=
+}
 cleanup() {
 	local rc=$? pid
 	set +e
@@ -118,6 +149,7 @@ cleanup() {
 	for pid in "${PIDS[@]}" $SERVER_PID; do
 		wait "$pid" 2>/dev/null
 	done
+	quota_cgroup_remove
 	if [[ -n $REDIS_PREFIX ]]; then
 		redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" 2>/dev/null |
 			xargs -r -n 500 redis-cli -u "$REDIS_URL" unlink >/dev/null 2>&1
@@ -125,7 +157,7 @@ cleanup() {
 	if [[ -n $DB_CREATED ]]; then
 		psql "$PG_ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1
 	fi
-	[[ -f $LOG ]] && cp "$LOG" "$RESULTS/latest.log"
+	[[ -f $LOG ]] && cp "$LOG" "$RESULTS/${ONLY:+$ONLY-}latest.log"
 	rm -rf "$WORK"
 	exit "$rc"
 }
@@ -280,6 +312,7 @@ quiet() {
 	say "  background CPU before $phase: $b% of both CPUs"
 }
 
+mean() { printf '%s\n' "$@" | awk '{s += $1} END {printf "%.0f", s / NR}'; }
 # field NAME FILE: value of NAME=... on the BENCH line of FILE.
 field() { sed -n "s/^BENCH.* $1=\([^ ]*\).*/\1/p" "$2" | head -1; }
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
@@ -398,6 +431,142 @@ stop_server() {
 	SERVER_PID=
 }
 
+# ---- q: a CPU quota (cgroup) --------------------------------------------------------------------
+# Kubernetes' limits.cpu is a CFS quota on the pod's cgroup: once the group has used its quota in
+# a period (100 ms), every thread in it waits for the next period, whatever its scheduling class:
+# the SCHED_IDLE hash workers and the request threads alike. The q phases run e2's load (login
+# flood, verify at a constant rate) with the server free on BENCH_QUOTA_CPUS, in a child cgroup
+# without a quota (q0) and with a 1-CPU quota (q1): the difference is what the limit costs verify.
+# cgroup v1 (cpu.cfs_quota_us) where a v1 cpu hierarchy is mounted, else v2 (cpu.max).
+quota_cgroup_create() {
+	local root err
+	QUOTA_CG= QUOTA_VER= QUOTA_WHY=
+	root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+	if [[ -n $root ]]; then
+		QUOTA_VER=1
+	else
+		root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+		[[ -n $root ]] || { QUOTA_WHY="no cgroup hierarchy with the cpu controller is mounted"; return 1; }
+		QUOTA_VER=2
+		grep -qw cpu "$root/cgroup.controllers" 2>/dev/null ||
+			{ QUOTA_WHY="the cgroup2 hierarchy at $root offers no cpu controller"; return 1; }
+		# A child gets cpu.max only when its parent delegates the controller; in a container's
+		# cgroup namespace that holds processes the kernel refuses it (EBUSY).
+		if ! grep -qw cpu "$root/cgroup.subtree_control"; then
+			err=$(echo +cpu 2>&1 >"$root/cgroup.subtree_control") ||
+				{ QUOTA_WHY="cannot enable cpu in $root/cgroup.subtree_control: ${err##*: }"; return 1; }
+		fi
+	fi
+	QUOTA_ROOT=$root
+	err=$(mkdir "$root/cashless-bench-$$" 2>&1) ||
+		{ QUOTA_WHY="cannot create a cgroup under $root (v$QUOTA_VER): ${err##*: } (root needed)"; return 1; }
+	QUOTA_CG=$root/cashless-bench-$$
+	if [[ $QUOTA_VER == 1 ]]; then
+		echo "$QUOTA_PERIOD" >"$QUOTA_CG/cpu.cfs_period_us"
+	fi
+	say "  cgroup v$QUOTA_VER: $QUOTA_CG (removed at exit)"
+}
+# quota_set US: the group's quota per QUOTA_PERIOD us, -1 for none.
+quota_set() {
+	if [[ $QUOTA_VER == 1 ]]; then
+		echo "$1" >"$QUOTA_CG/cpu.cfs_quota_us"
+	elif (($1 < 0)); then
+		echo "max $QUOTA_PERIOD" >"$QUOTA_CG/cpu.max"
+	else
+		echo "$1 $QUOTA_PERIOD" >"$QUOTA_CG/cpu.max"
+	fi
+}
+# quota_stat: "periods throttled_periods throttled_us" of the group (v1 counts ns, v2 us).
+quota_stat() {
+	[[ -n $QUOTA_CG ]] || { echo "0 0 0"; return; }
+	awk -v v="$QUOTA_VER" '$1 == "nr_periods" {p = $2} $1 == "nr_throttled" {t = $2}
+		$1 == "throttled_time" && v == 1 {u = $2 / 1000} $1 == "throttled_usec" && v == 2 {u = $2}
+		END {printf "%d %d %.0f\n", p, t, u}' "$QUOTA_CG/cpu.stat"
+}
+# start_server_in CPUS CGROUP: start_server's server (log.level warn) on CPUS, inside CGROUP from
+# its first instruction ('' = none), so the runtime sizes GOMAXPROCS by the quota as in a pod and
+# the hash workers it spawns inherit the group.
+start_server_in() {
+	local cpus=$1 cg=$2
+	SERVER_LOG=$WORK/server-q.log
+	(cd "$WORK" && { [[ -z $cg ]] || echo "$BASHPID" >"$cg/cgroup.procs"; } &&
+		exec env "${SERVER_ENV[@]}" CASHLESS_AUTH_LOG_LEVEL=warn taskset -c "$cpus" "$WORK/cashless-auth" serve) \
+		>"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	wait_health "$REAL" "$SERVER_PID" || { cat "$SERVER_LOG"; die "the server did not answer /health"; }
+}
+# q_flood NAME RATE: e2's load on the running server, after a warm-up pass over the client
+# addresses (a fresh process): sets Q_P50 Q_P99 Q_CP99 Q_HELD Q_ACH Q_LOGINS Q_PROCS Q_WORKERS and
+# Q_THR ("periods throttled throttled_us" over the verify window).
+q_flood() {
+	local name=$1 rate=$2 flood s0 s1
+	Q_PROCS=$(curl -s "$REAL/metrics" | awk '/^go_sched_gomaxprocs_threads / {print $2}')
+	quiet "$name"
+	wrk_run "${name}_warmup" "$REAL/tokens/verify" bench/wrk/rotate.lua "$WARMUP" "$CONNS" BENCH_BODIES_FILE="$BODIES" >"$WORK/$name.warmup"
+	grep -- '->' "$WORK/$name.warmup"
+	phase_begin
+	env BENCH_IPS="$NIPS" BENCH_THREADS=1 BENCH_PATH=/auth/login BENCH_BODY="$LOGIN_BODY" \
+		taskset -c "$LOAD_CPU" wrk -t1 -c"$LOGIN_CONNS" -d"$((LAT_DURATION + 6))s" --timeout 30s -s bench/wrk/rotate.lua \
+		"$REAL/auth/login" >"$WORK/$name.wrk" 2>&1 &
+	flood=$!
+	PIDS+=($flood)
+	sleep 3
+	s0=$(quota_stat)
+	lat_run "${name}_verify" "$rate" "$LAT_DURATION" "$REAL" nested
+	s1=$(quota_stat)
+	Q_WORKERS=$(server_children | wc -l)
+	wait "$flood" || die "login flood wrk failed"
+	phase_end "$name"
+	Q_P50=$P50 Q_P99=$P99 Q_CP99=$CP99 Q_HELD=$HELD Q_ACH=$ACHIEVED
+	Q_LOGINS=$(calc '%.0f' "$(field requests "$WORK/$name.wrk") / ($(field duration_us "$WORK/$name.wrk") / 1e6)")
+	Q_THR=$(awk -v a="$s0" -v b="$s1" 'BEGIN {split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2], y[3] - x[3]}')
+	say "  -> $name: verify p99 $Q_P99 ms (p50 $Q_P50, corrected p99 $Q_CP99), logins $Q_LOGINS/s (non-2xx $(field non2xx "$WORK/$name.wrk")),"
+	say "     GOMAXPROCS $Q_PROCS, $Q_WORKERS hash worker(s); cgroup over the verify window: periods, throttled periods, throttled us = $Q_THR"
+}
+# quota_phases RATE: q0 and q1; the pinned server of the other phases is back afterwards.
+quota_phases() {
+	local rate=$1 p t us
+	step "q. login flood + verify at $rate req/s, server on CPUs $QUOTA_CPUS: no quota (q0), then a CFS quota of $QUOTA_US/$QUOTA_PERIOD us (q1)"
+	stop_server
+	quota_cgroup_create || say "  no cgroup: $QUOTA_WHY"
+	[[ -z $QUOTA_CG ]] || quota_set -1
+	start_server_in "$QUOTA_CPUS" "$QUOTA_CG"
+	q_flood q0_noquota "$rate"
+	Q0_P50=$Q_P50 Q0_P99=$Q_P99 Q0_CP99=$Q_CP99 Q0_HELD=$Q_HELD Q0_ACH=$Q_ACH Q0_LOGINS=$Q_LOGINS Q0_PROCS=$Q_PROCS Q0_WORKERS=$Q_WORKERS
+	stop_server
+	Q1_SKIPPED=$QUOTA_WHY
+	if [[ -n $QUOTA_CG ]]; then
+		quota_set "$QUOTA_US"
+		start_server_in "$QUOTA_CPUS" "$QUOTA_CG"
+		q_flood q1_quota "$rate"
+		Q1_P50=$Q_P50 Q1_P99=$Q_P99 Q1_CP99=$Q_CP99 Q1_HELD=$Q_HELD Q1_ACH=$Q_ACH Q1_LOGINS=$Q_LOGINS Q1_PROCS=$Q_PROCS Q1_WORKERS=$Q_WORKERS
+		read -r p t us <<<"$Q_THR"
+		Q1_THR_PCT=$(calc '%.0f' "$p ? 100 * $t / $p : 0")
+		Q1_THR_MS=$(calc '%.0f' "$us / 1000")
+		Q1_THR_AVG=$(calc '%.1f' "$t ? $us / $t / 1000 : 0")
+		Q1_THR="$t of $p periods ($Q1_THR_PCT%), $Q1_THR_MS ms, $Q1_THR_AVG ms each"
+		Q1_RATIO=$(calc '%.2f' "$Q1_P99 / $Q0_P99")
+		say "  -> quota / no quota verify p99: x$Q1_RATIO; throttled $Q1_THR"
+		stop_server
+	else
+		say "  q1 SKIPPED: $QUOTA_WHY"
+	fi
+	quota_cgroup_remove
+	start_server warn
+}
+quota_rows() {
+	printf '%-50s %-32s %-13s %s\n' "q0. flood, server on CPUs $QUOTA_CPUS, no quota: verify p99" "$Q0_P99 ms (p50 $Q0_P50, cp99 $Q0_CP99)" "" "$([[ $Q0_HELD == yes ]] && echo ok || echo 'NOT HELD')"
+	printf '%-50s %-32s %-13s %s\n' "   GOMAXPROCS, hash workers, logins/s" "$Q0_PROCS, $Q0_WORKERS, $Q0_LOGINS/s" "" ""
+	if [[ -n $Q1_SKIPPED ]]; then
+		printf '%-50s %-32s %-13s %s\n' "q1. the same under a 1-CPU quota" "$Q1_SKIPPED" "" "SKIPPED"
+		return
+	fi
+	printf '%-50s %-32s %-13s %s\n' "q1. the same, quota $QUOTA_US/$QUOTA_PERIOD us (cgroup v$QUOTA_VER)" "$Q1_P99 ms (p50 $Q1_P50, cp99 $Q1_CP99)" "" "$([[ $Q1_HELD == yes ]] && echo ok || echo 'NOT HELD')"
+	printf '%-50s %-32s %-13s %s\n' "   GOMAXPROCS, hash workers, logins/s" "$Q1_PROCS, $Q1_WORKERS, $Q1_LOGINS/s" "" ""
+	printf '%-50s %-32s %-13s %s\n' "   quota p99 / no-quota p99" "$Q1_RATIO" "" ""
+	printf '%-50s %-32s %-13s %s\n' "   throttled (cpu.stat, over the verify run)" "$Q1_THR" "" ""
+}
+
 # ---- start ---------------------------------------------------------------------------------------
 step "machine"
 NPROC=$(nproc)
@@ -447,6 +616,7 @@ SERVER_ENV=(
 	CASHLESS_AUTH_JWT_SECRET="$(head -c 48 /dev/urandom | base64 -w0)"
 	CASHLESS_AUTH_SECRETS_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64 -w0)"
 	CASHLESS_AUTH_RATELIMIT_TRUSTED_PROXIES=127.0.0.1/32
+	CASHLESS_AUTH_MODULES_FORWARD_AUTH_ENABLED=true
 	# The bench logs in far beyond the contract's 10/min/IP on purpose (e).
 	CASHLESS_AUTH_RATELIMIT_ROUTES_PASSWORD_LOGIN=1000000/minute
 )
@@ -537,6 +707,81 @@ for line in 1 "$minted"; do
 done
 say "minted $minted tokens in $((SECONDS - t0))s; the first and the last verify"
 
+# ---- h: gateway forward-auth (after a/b, or alone with BENCH_ONLY=forward) ----------------------
+forward_phase() {
+	local rep code
+	step "h. gateway forward-auth, interleaved: baseline and real GET /auth/forward, $REPS x ${DURATION}s each (wrk -t1 -c$CONNS)"
+	say "real: the $NTOKENS access tokens as Authorization: Bearer, rotating X-Forwarded-For over $NIPS addresses (own 600/min bucket per address)"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'X-Forwarded-For: 10.255.0.4' "$REAL/auth/forward")
+	[[ $code == 200 ]] || die "GET /auth/forward with the access token answered $code"
+	quiet h
+	wrk_run h_real_warmup "$REAL/auth/forward" bench/wrk/rotate.lua "$WARMUP" "$CONNS" \
+		BENCH_BODIES_FILE="$BODIES" BENCH_PATH=/auth/forward BENCH_AUTH=bearer >"$WORK/h_warmup.out"
+	grep -- '->' "$WORK/h_warmup.out"
+	FA_LIST=() FB_LIST=() FR_LIST=() FWD_NON2XX=0
+	for ((rep = 1; rep <= REPS; rep++)); do
+		quiet "h$rep"
+		wrk_run "h_baseline_$rep" "$BASE/auth/forward" bench/wrk/plain.lua "$DURATION" "$CONNS" \
+			BENCH_BODY="$VERIFY_BODY" BENCH_PATH=/auth/forward BENCH_AUTH=bearer
+		FA_LIST+=("$RPS") FWD_BASE_BUSY=$BUSY
+		wrk_run "h_real_$rep" "$REAL/auth/forward" bench/wrk/rotate.lua "$DURATION" "$CONNS" \
+			BENCH_BODIES_FILE="$BODIES" BENCH_PATH=/auth/forward BENCH_AUTH=bearer
+		FB_LIST+=("$RPS") FWD_BUSY=$BUSY FWD_NON2XX=$((FWD_NON2XX + NON2XX))
+		FR_LIST+=("$(calc '%.2f' "${FB_LIST[-1]} / ${FA_LIST[-1]}")")
+		say "  rep $rep: real / baseline = ${FR_LIST[-1]}"
+	done
+	FWD_BASE_RPS=$(mean "${FA_LIST[@]}")
+	FWD_REAL_RPS=$(mean "${FB_LIST[@]}")
+	RATIO_FWD=$(calc '%.2f' "$FWD_REAL_RPS / $FWD_BASE_RPS")
+	FWD_SPREAD=$(printf '%s\n' "${FR_LIST[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')
+	say "  -> mean: baseline $FWD_BASE_RPS req/s (${FA_LIST[*]}), real $FWD_REAL_RPS req/s (${FB_LIST[*]}), ratio $RATIO_FWD (per rep $FWD_SPREAD)"
+	((FWD_NON2XX == 0)) || say "  WARNING: $FWD_NON2XX non-2xx answers in h (rate limited or failing): the ratio is not clean"
+}
+forward_rows() {
+	printf '%-50s %-32s %-13s %s\n' "h. baseline GET /auth/forward throughput" "$FWD_BASE_RPS req/s (CPU $FWD_BASE_BUSY%)" "" ""
+	printf '%-50s %-32s %-13s %s\n' "   real forward-auth throughput" "$FWD_REAL_RPS req/s (CPU $FWD_BUSY%)" "" ""
+	printf '%-50s %-32s %-13s %s\n' "   real / baseline (per rep: $FWD_SPREAD)" "$RATIO_FWD" ">= 0.70" "$(awk -v v="$RATIO_FWD" 'BEGIN {print v >= 0.7 ? "ok" : "MISSED"}')"
+}
+if [[ $ONLY == forward ]]; then
+	forward_phase
+	{
+		echo "cashless-auth bench, phase h only (BENCH_ONLY=forward) — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$DIRTY"
+		echo "machine: $NPROC x $CPU_MODEL, $GO_VERSION; server on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU; $REPS x ${DURATION}s -c$CONNS"
+		echo "other processes' CPU during each phase (share of both CPUs): ${FOREIGN_REPORT[*]}"
+		((${#DISTURBED[@]} == 0)) || echo "DISTURBED: ${DISTURBED[*]}"
+		echo
+		printf '%-50s %-32s %-13s %s\n' "measure" "value" "target" "verdict"
+		forward_rows
+	} >"$RESULTS/forward.txt"
+	step "summary (bench/results/forward.txt)"
+	cat "$RESULTS/forward.txt"
+	exit 0
+fi
+
+if [[ $ONLY == quota ]]; then
+	if [[ -z $QUOTA_RATE ]]; then
+		step "q's verify rate: half of one b run (warm-up ${WARMUP}s, then ${DURATION}s), as c and e2 use"
+		quiet qb
+		wrk_run qb_warmup "$REAL/tokens/verify" bench/wrk/rotate.lua "$WARMUP" "$CONNS" BENCH_BODIES_FILE="$BODIES" >"$WORK/qb_warmup.out"
+		grep -- '->' "$WORK/qb_warmup.out"
+		wrk_run qb_real "$REAL/tokens/verify" bench/wrk/rotate.lua "$DURATION" "$CONNS" BENCH_BODIES_FILE="$BODIES"
+		QUOTA_RATE=$(calc '%.0f' "$RPS / 2")
+	fi
+	quota_phases "$QUOTA_RATE"
+	{
+		echo "cashless-auth bench, q phases only (BENCH_ONLY=quota) — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$DIRTY"
+		echo "machine: $NPROC x $CPU_MODEL, $GO_VERSION; server on CPUs $QUOTA_CPUS, load generators on CPU $LOAD_CPU; verify at $QUOTA_RATE req/s ($LAT_TOOL, ${LAT_DURATION}s) beside a login flood (wrk -c$LOGIN_CONNS)"
+		echo "background CPU before the phases: up to $BG_MAX% of both CPUs; other processes' CPU during each phase (share of both CPUs): ${FOREIGN_REPORT[*]}"
+		((${#DISTURBED[@]} == 0)) || echo "DISTURBED: ${DISTURBED[*]}"
+		echo
+		printf '%-50s %-32s %-13s %s\n' "measure" "value" "target" "verdict"
+		quota_rows
+	} >"$RESULTS/quota.txt"
+	step "summary (bench/results/quota.txt)"
+	cat "$RESULTS/quota.txt"
+	exit 0
+fi
+
 step "a/b. saturation, interleaved: baseline (a) and real (b) POST /tokens/verify, $REPS x ${DURATION}s each (wrk -t1 -c$CONNS)"
 say "b: $NTOKENS valid access tokens, rotating X-Forwarded-For over $NIPS addresses, every protection on"
 quiet ab
@@ -561,7 +806,6 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	R_LIST+=("$(calc '%.2f' "${B_LIST[-1]} / ${A_LIST[-1]}")")
 	say "  rep $rep: real / baseline = ${R_LIST[-1]}"
 done
-mean() { printf '%s\n' "$@" | awk '{s += $1} END {printf "%.0f", s / NR}'; }
 BASE_RPS=$(mean "${A_LIST[@]}")
 REAL_RPS=$(mean "${B_LIST[@]}")
 RATIO_TPUT=$(calc '%.2f' "$REAL_RPS / $BASE_RPS")
@@ -572,6 +816,7 @@ PER_IP_RUN=$(calc '%.1f' "($WARM_REQ + $REAL_RPS * $DURATION * $REPS) / $NIPS")
 say "  per-IP load: $REAL_RPS req/s / $NIPS addresses = $PER_IP_MIN req/min per address (cap 600/min),"
 say "  $PER_IP_RUN requests per address over the warm-up and the $REPS runs (burst 600): every request is under its cap"
 ((REAL_NON2XX == 0)) || say "  WARNING: $REAL_NON2XX non-2xx answers in b (rate limited or failing): the ratio is not clean"
+forward_phase
 
 # ---- c: latency at half saturation ------------------------------------------------------------
 HALF=$(calc '%.0f' "$REAL_RPS / 2")
@@ -650,6 +895,8 @@ FLOOD_RATIO=$(calc '%.2f' "$FLOOD_P99 / $IDLE_P99")
 say "  -> logins during the flood: $FLOOD_LOGIN_RPS/s (non-2xx $FLOOD_LOGIN_NON2XX)"
 say "  -> verify p99 under flood $FLOOD_P99 ms vs idle $IDLE_P99 ms: x$FLOOD_RATIO (target <= 2)"
 say "  -> server RSS ($WORKERS hash worker process(es) included): $((RSS_BEFORE / 1024)) MiB before, peak (VmHWM, reset before the flood: $HWM_RESET) $((HWM_KB / 1024)) MiB, max sampled VmRSS $((RSS_MAX_KB / 1024)) MiB"
+
+[[ $QUOTA_RUN != 1 ]] || quota_phases "$HALF"
 
 # ---- b': access log on ------------------------------------------------------------------------
 if [[ $ACCESS_LOG_RUN == 1 ]]; then
@@ -732,6 +979,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >=
 	printf '%-50s %-32s %-13s %s\n' "b0. real verify, warm-up (first sight of each IP)" "$WARM_RPS req/s" "" ""
 	printf '%-50s %-32s %-13s %s\n' "b. real verify throughput (log.level=warn)" "$REAL_RPS req/s (CPU $REAL_BUSY%/$LBUSY_B%)" "" ""
 	printf '%-50s %-32s %-13s %s\n' "   real / baseline (per rep: $RATIO_SPREAD)" "$RATIO_TPUT" ">= 0.50" "$(verdict "$RATIO_TPUT" 0.5 '>=')"
+	forward_rows
 	if [[ $ACCESS_LOG_RUN == 1 ]]; then
 		printf '%-50s %-32s %-13s %s\n' "b'. real verify throughput, access log on (info)" "$INFO_RPS req/s" "" ""
 		printf '%-50s %-32s %-13s %s\n' "   baseline right after it" "$INFO_BASE_RPS req/s" "" ""
@@ -758,6 +1006,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >=
 	printf '%-50s %-32s %-13s %s\n' "   flood p99 / idle p99" "$FLOOD_RATIO" "<= 2" "$(verdict "$FLOOD_RATIO" 2 '<=')"
 	printf '%-50s %-32s %-13s %s\n' "   logins/s during the flood" "$FLOOD_LOGIN_RPS" "" ""
 	printf '%-50s %-32s %-13s %s\n' "   peak RSS during the flood (VmHWM, + workers)" "$((HWM_KB / 1024)) MiB ($WORKERS worker process(es))" "bounded" ""
+	[[ $QUOTA_RUN != 1 ]] || quota_rows
 	printf '%-50s %-32s %-13s %s\n' "f. cold start, embedded default (median of $COLD_RUNS)" "$COLD_MS ms" "< 1000 ms" "$(verdict "$COLD_MS" 1000 '<=')"
 	if [[ $GO_BENCH == 1 ]]; then
 		printf '%-50s %s\n' "g. in-process verify, postgres+redis (go test)" "$INPROC"

@@ -10,12 +10,19 @@
 --   BENCH_BODY         JSON body
 --   BENCH_BODIES_FILE  if set, one JSON body per line: the request of address i carries body
 --                      i mod (number of lines), e.g. many access tokens instead of one
+--   BENCH_AUTH         "bearer": send GET with the body's {"token": ...} as Authorization: Bearer
+--                      and no body (gateway forward-auth, /auth/forward)
 -- The addresses are header values only: every packet goes to the server on loopback.
 
 local M = {}
 
 function M.ip(i)
   return string.format("10.%d.%d.%d", math.floor(i / 65536) % 256, math.floor(i / 256) % 256, i % 256)
+end
+
+-- token reads the token of a {"token":"..."} body.
+function M.token(body)
+  return body:match('"token":"([^"]*)"') or ""
 end
 
 local next_id = 0
@@ -43,11 +50,20 @@ function M.init()
   local bs = bodies()
   local total = math.max(n, #bs)
   local reqs = {}
+  local bearer = os.getenv("BENCH_AUTH") == "bearer"
   for i = thread_id, total - 1, t do
-    reqs[#reqs + 1] = wrk.format("POST", path, {
-      ["Content-Type"] = "application/json",
-      ["X-Forwarded-For"] = M.ip(i % n),
-    }, bs[(i % #bs) + 1])
+    local b = bs[(i % #bs) + 1]
+    if bearer then
+      reqs[#reqs + 1] = wrk.format("GET", path, {
+        ["Authorization"] = "Bearer " .. M.token(b),
+        ["X-Forwarded-For"] = M.ip(i % n),
+      })
+    else
+      reqs[#reqs + 1] = wrk.format("POST", path, {
+        ["Content-Type"] = "application/json",
+        ["X-Forwarded-For"] = M.ip(i % n),
+      }, b)
+    end
   end
   return reqs
 end
