@@ -23,6 +23,9 @@ type Meta struct {
 	ID       string
 	ClientIP netip.Addr
 	Route    *RouteInfo // nil until the router matched
+	// header is the request's, kept by reference (no copy, no lookup on the hot path) for the
+	// few readers of a header deep in a service (UserAgent).
+	header http.Header
 }
 
 // RouteInfo is what the router knows about the matched route, for logs and binding.
@@ -37,7 +40,7 @@ func WithMeta(r *http.Request) (*http.Request, *Meta) {
 	if m := MetaOf(r.Context()); m != nil {
 		return r, m
 	}
-	m := &Meta{}
+	m := &Meta{header: r.Header}
 	return r.WithContext(context.WithValue(r.Context(), metaKey, m)), m
 }
 
@@ -61,6 +64,15 @@ func ClientIP(ctx context.Context) netip.Addr {
 		return m.ClientIP
 	}
 	return netip.Addr{}
+}
+
+// UserAgent is the request's User-Agent header as the client sent it (untrusted, unbounded
+// but for the header size limit), "" outside a request.
+func UserAgent(ctx context.Context) string {
+	if m := MetaOf(ctx); m != nil && m.header != nil {
+		return m.header.Get("User-Agent")
+	}
+	return ""
 }
 
 // Route returns the matched route, nil when none matched.

@@ -108,6 +108,10 @@ func (s *Service) Start(ctx context.Context, p Principal) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
+	// The record first: a session is never listed without it.
+	if err := s.st.Set(ctx, metaKey(sid), encodeRecord(origin(ctx, s.tok.Now())), s.cfg.RefreshTTL); err != nil {
+		return Pair{}, fmt.Errorf("sessions: store session record: %w", err)
+	}
 	if err := s.st.Set(ctx, sessionKey(sid), refreshJTI, s.cfg.RefreshTTL); err != nil {
 		return Pair{}, fmt.Errorf("sessions: store session: %w", err)
 	}
@@ -142,14 +146,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		return Pair{}, ErrRevoked
 	}
 	key := sessionKey(c.Session)
-	current, ok, err := s.st.Get(ctx, key)
+	vals, err := s.st.MGet(ctx, key, metaKey(c.Session))
 	if err != nil {
 		return Pair{}, fmt.Errorf("sessions: load session: %w", err)
 	}
-	if !ok {
+	if vals[0] == nil {
 		return Pair{}, ErrRevoked
 	}
-	if current != c.ID {
+	if current := *vals[0]; current != c.ID {
 		return s.reused(ctx, c, current)
 	}
 	p := Principal{Subject: c.Subject, Role: c.Role, EventID: c.EventID, MFAVerifiedAt: c.MFAVerifiedAt}
@@ -173,6 +177,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 			return Pair{}, err
 		}
 	}
+	// Before the swap too: once swapped, a failure here would cost the client its session.
+	if err := s.touch(ctx, c, decodeRecord(vals[1])); err != nil {
+		return Pair{}, err
+	}
 	swapped, err := s.st.CompareAndSwap(ctx, key, c.ID, next, s.cfg.RefreshTTL)
 	if err != nil {
 		return Pair{}, fmt.Errorf("sessions: rotate: %w", err)
@@ -190,6 +198,19 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		return s.reused(ctx, c, current)
 	}
 	return pair, nil
+}
+
+// touch records a refresh of c's session and keeps its record and its index entry as long as
+// the session, which each rotation extends.
+func (s *Service) touch(ctx context.Context, c *tokens.Claims, rec record) error {
+	rec.Refreshed = s.tok.Now().Unix()
+	if err := s.st.Set(ctx, metaKey(c.Session), encodeRecord(rec), s.cfg.RefreshTTL); err != nil {
+		return fmt.Errorf("sessions: store session record: %w", err)
+	}
+	if err := s.st.SAdd(ctx, subjectKey(c.Role, c.Subject), c.Session, s.cfg.RefreshTTL); err != nil {
+		return fmt.Errorf("sessions: index session: %w", err)
+	}
+	return nil
 }
 
 // rotation is what rotatedKey holds, sealed.
@@ -266,9 +287,9 @@ func (s *Service) RevokeSubject(ctx context.Context, role, sub string) error {
 	if err != nil {
 		return fmt.Errorf("sessions: list sessions: %w", err)
 	}
-	keys := make([]string, 0, len(sids)+1)
+	keys := make([]string, 0, 2*len(sids)+1)
 	for _, sid := range sids {
-		keys = append(keys, sessionKey(sid))
+		keys = append(keys, sessionKey(sid), metaKey(sid))
 	}
 	keys = append(keys, key)
 	if err := s.st.Del(ctx, keys...); err != nil {
@@ -363,7 +384,7 @@ func (e *ReuseError) Is(target error) bool { return target == ErrReuse }
 func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
 
 func (s *Service) revoke(ctx context.Context, role, sub, sid string) error {
-	if err := s.st.Del(ctx, sessionKey(sid)); err != nil {
+	if err := s.st.Del(ctx, sessionKey(sid), metaKey(sid)); err != nil {
 		return fmt.Errorf("sessions: revoke: %w", err)
 	}
 	if err := s.st.SRem(ctx, subjectKey(role, sub), sid); err != nil {

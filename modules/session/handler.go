@@ -35,15 +35,16 @@ type Params struct {
 
 type handlers struct{ Params }
 
-// NewRoutes lists refresh, logout, verify and /admin/me with the contract's limits.
+// NewRoutes lists refresh, logout, verify and /admin/me with the contract's limits, and an
+// admin's own sessions.
 func NewRoutes(p Params) []router.Route {
 	h := handlers{p}
-	return []router.Route{
+	return append([]router.Route{
 		{Name: "session.refresh", Method: http.MethodPost, Path: "/auth/refresh", OperationID: "refresh_auth_refresh_post", Limit: "30/minute", Handler: h.refresh},
 		{Name: "session.logout", Method: http.MethodPost, Path: "/auth/logout", OperationID: "logout_auth_logout_post", Limit: "30/minute", Guards: []httpx.Guard{p.Guards.Bearer()}, Handler: h.logout},
 		{Name: "session.verify", Method: http.MethodPost, Path: "/tokens/verify", OperationID: "verify_token_endpoint_tokens_verify_post", Limit: "600/minute", Handler: h.verify},
 		{Name: "session.me", Method: http.MethodGet, Path: "/admin/me", OperationID: "get_me_admin_me_get", Limit: "60/minute", Guards: []httpx.Guard{p.Guards.Bearer(auth.RoleAdmin)}, Handler: h.me},
-	}
+	}, h.adminSessionRoutes()...)
 }
 
 type refreshRequest struct {
