@@ -20,7 +20,7 @@ const (
 	HeaderSubject       = "X-Auth-Subject"
 	HeaderRole          = "X-Auth-Role"
 	HeaderEventID       = "X-Auth-Event-Id"
-	HeaderTokenType     = "X-Auth-Token-Type"
+	HeaderTokenType     = "X-Auth-Token-Type"      //nolint:gosec // a header name, not a credential
 	HeaderMFAVerifiedAt = "X-Auth-Mfa-Verified-At" // canonical form of X-Auth-MFA-Verified-At
 )
 
