@@ -73,7 +73,7 @@ func TestForwardAuth(t *testing.T) {
 		if f.forward("GET", "/auth/forward", f.admin).Header.Get("X-Auth-Subject") == "" {
 			t.Fatal("no X-Auth-Subject")
 		}
-		for _, m := range []string{"POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		for _, m := range []string{"HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
 			expect("admin "+m, f.forward(m, "/auth/forward", f.admin), 200, map[string]string{"X-Auth-Role": "admin"})
 		}
 		expect("operator", f.forward("GET", "/auth/forward", f.operator), 200, map[string]string{
@@ -95,6 +95,7 @@ func TestForwardAuth(t *testing.T) {
 
 		// Envoy's shape: the client's path and query appended; the options come from a header.
 		expect("below", f.forward("DELETE", "/auth/forward/api/orders/7", f.admin), 200, map[string]string{"X-Auth-Role": "admin"})
+		expect("below, empty rest", f.forward("GET", "/auth/forward/", f.admin), 200, nil)
 		expect("client query ignored", f.forward("GET", "/auth/forward/api?type=offline&x=1", f.admin), 200, nil)
 		expect("below, header role", f.forward("GET", "/auth/forward/api", f.operator, "X-Forward-Auth-Options", "role=admin"), 403, nil)
 		expect("below, header nonsense", f.forward("GET", "/auth/forward/api", f.admin, "X-Forward-Auth-Options", "role=king"), 422, nil)
