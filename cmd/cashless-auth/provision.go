@@ -95,7 +95,7 @@ func usersCmd(g *globals) *cobra.Command {
 	f.IntVar(&mode, "mode", 0, "legacy operator mode (see POST /devices/operator-token)")
 	cmd.AddCommand(create, revokeSessionCmd(g))
 	cmd.AddCommand(unlockCmd(g), usersListCmd(g), usersShowCmd(g), usersDisableCmd(g), usersEnableCmd(g),
-		usersSetPasswordCmd(g), usersBindEventCmd(g), usersUnbindEventCmd(g))
+		usersSetPasswordCmd(g), usersBindEventCmd(g), usersUnbindEventCmd(g), usersSessionsCmd(g))
 	return cmd
 }
 
