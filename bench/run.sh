@@ -555,7 +555,7 @@ quota_phases() {
 	start_server warn
 }
 quota_rows() {
-	printf '%-50s %-32s %-13s %s\n' "q0. flood, server on CPUs $QUOTA_CPUS, no quota: verify p99" "$Q0_P99 ms (p50 $Q0_P50, cp99 $Q0_CP99)" "" "$([[ $Q0_HELD == yes ]] && echo ok || echo 'NOT HELD')"
+	printf '%-50s %-32s %-13s %s\n' "q0. flood, CPUs $QUOTA_CPUS, no quota: verify p99" "$Q0_P99 ms (p50 $Q0_P50, cp99 $Q0_CP99)" "" "$([[ $Q0_HELD == yes ]] && echo ok || echo 'NOT HELD')"
 	printf '%-50s %-32s %-13s %s\n' "   GOMAXPROCS, hash workers, logins/s" "$Q0_PROCS, $Q0_WORKERS, $Q0_LOGINS/s" "" ""
 	if [[ -n $Q1_SKIPPED ]]; then
 		printf '%-50s %-32s %-13s %s\n' "q1. the same under a 1-CPU quota" "$Q1_SKIPPED" "" "SKIPPED"
