@@ -63,7 +63,6 @@ func newWorld(t *testing.T) *opWorld {
 func eachBackend(t *testing.T, fn func(t *testing.T, w *opWorld, env *testkit.Env)) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			t.Parallel()
 			w := newWorld(t)
 			env := testkit.Start(t, b, laneOptions(w.config(nil)))
 			fn(t, w, env)
@@ -291,7 +290,6 @@ func TestProviderKeys(t *testing.T) {
 func TestRemovedProviderIsRefused(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			t.Parallel()
 			w := newWorld(t)
 			env := testkit.Start(t, b, laneOptions(w.config(nil)))
 			id := subjectOf(t, env, oidcLogin(env.Client, "plain", w.plain.IDToken(t, "app", "olga", "", nil), ""))
