@@ -134,11 +134,15 @@ QUOTA_CG= QUOTA_ROOT=
 quota_cgroup_remove() {
 	local pid
 	[[ -n $QUOTA_CG && -d $QUOTA_CG ]] || return 0
-	while read -r pid; do
-		echo "$pid" >"$QUOTA_ROOT/cgroup.procs" 2>/dev/null || true
-	done <"$QUOTA_CG/cgroup.procs"
-	rmdir "$QUOTA_CG" 2>/dev/null || say "  WARNING: could not remove the cgroup $QUOTA_CG"
-	QUOTA_CG=
+	# The hash workers die with the server but a moment after it: give them a second.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		while read -r pid; do
+			echo "$pid" >"$QUOTA_ROOT/cgroup.procs" 2>/dev/null || true
+		done <"$QUOTA_CG/cgroup.procs"
+		rmdir "$QUOTA_CG" 2>/dev/null && { QUOTA_CG=; return 0; }
+		sleep 0.1
+	done
+	say "  WARNING: could not remove the cgroup $QUOTA_CG: $(wc -l <"$QUOTA_CG/cgroup.procs") process(es) in it"
 }
 cleanup() {
 	local rc=$? pid
