@@ -548,7 +548,8 @@ quota_phases() {
 		Q1_THR_PCT=$(calc '%.0f' "$p ? 100 * $t / $p : 0")
 		Q1_THR_MS=$(calc '%.0f' "$us / 1000")
 		Q1_THR_AVG=$(calc '%.1f' "$t ? $us / $t / 1000 : 0")
-		Q1_THR="$t of $p periods ($Q1_THR_PCT%), $Q1_THR_MS ms, $Q1_THR_AVG ms each"
+		# throttled time adds up per CPU (v1 and v2): with N CPUs stalled at once, N times the wall time.
+		Q1_THR="$t of $p periods ($Q1_THR_PCT%), $Q1_THR_AVG ms per period over CPUs"
 		Q1_RATIO=$(calc '%.2f' "$Q1_P99 / $Q0_P99")
 		say "  -> quota / no quota verify p99: x$Q1_RATIO; throttled $Q1_THR"
 		stop_server
