@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -444,10 +445,35 @@ func newHasher(p hasherParams) *passwords.Hasher {
 			p.Log.Warn("password.process: this program has no hash worker role; hashing in threads of the serving process")
 		}
 	}
+	if iso.Process != nil {
+		if from, to, ok := leaveMemoryToWorkers(workers, cfg.Password.Argon2Memory); ok {
+			p.Log.Info("memory limit lowered by the hash workers' share", zap.Int64("from", from), zap.Int64("to", to), zap.Int("workers", workers))
+		}
+	}
 	h := passwords.New(passwords.Params{Memory: cfg.Password.Argon2Memory, Time: cfg.Password.Argon2Time, Threads: cfg.Password.Argon2Threads}, workers, iso)
 	p.LC.Append(fx.StopHook(h.Close))
 	p.Metrics.PasswordVerifications(h.Verifications)
 	return h
+}
+
+// workerOverhead is a hash worker's own footprint beside argon2's buffer: its Go runtime and
+// binary pages (~20 MiB measured in make bench, phase e), rounded up.
+const workerOverhead = 24 << 20
+
+// leaveMemoryToWorkers lowers the runtime's memory limit (GOMEMLIMIT, which the chart sets to the
+// container's memory limit) by the hash workers' share. The limit is this process's alone, but
+// its workers live in the same container: without the adjustment the collector aims at a heap
+// the container cannot hold beside them, and the pod is killed instead of collecting. Never
+// below half the limit; nothing to do without a limit.
+func leaveMemoryToWorkers(workers int, argon2KiB uint32) (from, to int64, ok bool) {
+	from = debug.SetMemoryLimit(-1)
+	if from == math.MaxInt64 || workers <= 0 {
+		return from, from, false
+	}
+	share := int64(workers) * (int64(argon2KiB)<<10 + workerOverhead)
+	to = max(from-share, from/2)
+	debug.SetMemoryLimit(to)
+	return from, to, true
 }
 
 // sessionsChannel carries session revocations to every replica's cache of live sessions.
