@@ -149,24 +149,29 @@ func TestNoMailForUnknownOrNonAdmin(t *testing.T) {
 		admin := mp.recipient(t, "admin")
 		operator := mp.recipient(t, "operator")
 		unknown := mp.recipient(t, "unknown")
+		disabled := mp.recipient(t, "disabled")
 		env.User(t, admin, "admin-pass-1", "admin", nil, 0)
 		env.User(t, operator, "op-pass-123", "operator", &ev, 0)
+		off := env.User(t, disabled, "admin-pass-9", "admin", nil, 0)
+		if err := store.NewUsers(env.DB).Disable(t.Context(), off); err != nil {
+			t.Fatal(err)
+		}
 
 		var bodies []string
-		for _, addr := range []string{unknown, operator, admin} {
+		for _, addr := range []string{unknown, operator, disabled, admin} {
 			r := sendReset(t, env, addr)
 			if r.Status != 200 {
 				t.Fatalf("%s: %d", addr, r.Status)
 			}
 			bodies = append(bodies, string(r.Body))
 		}
-		if bodies[0] != bodies[1] || bodies[1] != bodies[2] {
+		if bodies[0] != bodies[1] || bodies[1] != bodies[2] || bodies[2] != bodies[3] {
 			t.Fatalf("answers differ: %q", bodies)
 		}
 		// One worker sends in request order: once the admin's mail is in, any mail for the
 		// two earlier requests would be too.
 		mp.wait(t, admin, 1)
-		for _, addr := range []string{unknown, operator} {
+		for _, addr := range []string{unknown, operator, disabled} {
 			if n := len(mp.search(t, addr)); n != 0 {
 				t.Fatalf("%d mail(s) sent to %s", n, addr)
 			}
@@ -273,9 +278,15 @@ func TestConfirmFailuresAreAllGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		notAdmin := storedToken(t, env, op, now.Add(30*time.Minute))
+		// A token mailed before the account was disabled: the reset cannot re-enable it.
+		off := env.User(t, "off@example.com", "admin-pass-3", "admin", nil, 0)
+		disabled := storedToken(t, env, off, now.Add(30*time.Minute))
+		if err := store.NewUsers(env.DB).Disable(context.Background(), off); err != nil {
+			t.Fatal(err)
+		}
 
 		var details []string
-		for name, tok := range map[string]string{"used": valid, "expired": expired, "admin deleted": deleted, "not an admin": notAdmin, "unknown": randomToken(), "garbage": "x"} {
+		for name, tok := range map[string]string{"used": valid, "expired": expired, "admin deleted": deleted, "not an admin": notAdmin, "admin disabled": disabled, "unknown": randomToken(), "garbage": "x"} {
 			r := confirm(env, tok, "brand-new-pass-2")
 			if r.Status != 410 {
 				t.Fatalf("%s token: %d %s", name, r.Status, r.Body)

@@ -192,8 +192,10 @@ func (s *Service) Request(ctx context.Context, email string) (userID int64, err 
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, err
 	}
-	var id int64 // 0: no admin has the address
-	if err == nil && u.Role == store.RoleAdmin {
+	var id int64 // 0: no enabled admin has the address
+	// A disabled account is no admin here: no mail (its link could not re-enable it anyway, and
+	// mailing it would tell the caller the address is known), the same answer as an unknown one.
+	if err == nil && u.Role == store.RoleAdmin && !u.Disabled() {
 		id = u.ID
 	}
 	switch {
@@ -273,7 +275,7 @@ func (s *Service) Confirm(ctx context.Context, token, newPassword string) (int64
 		return 0, err
 	}
 	u, err := s.users.ByID(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Role != store.RoleAdmin) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Role != store.RoleAdmin || u.Disabled())) {
 		return 0, ErrGone
 	}
 	if err != nil {
