@@ -178,6 +178,12 @@ func TestOIDCLogin(t *testing.T) {
 			if got, _ := store.NewConsumers(env.DB).ByID(t.Context(), pl); got.Phone == nil || *got.Phone != "+33612345678" {
 				t.Fatalf("link_phone on: phone %v, want +447700900123", got.Phone)
 			}
+			// Another subject claiming a number a consumer already holds signs in without it:
+			// accounts are not merged by a login.
+			other := subjectOf(t, env, oidcLogin(c, "plain", w.plain.IDToken(t, "app", "mia", "", phoneClaims), ""))
+			if got, _ := store.NewConsumers(env.DB).ByID(t.Context(), other); other == pl || got.Phone != nil {
+				t.Fatalf("a held phone: consumer %d (phone %v), holder %d", other, got.Phone, pl)
+			}
 			unverified := map[string]any{"phone_number": "+33 6 12 34 56 79", "phone_number_verified": false}
 			pl2 := subjectOf(t, env, oidcLogin(c, "plain", w.plain.IDToken(t, "app", "lee", "", unverified), ""))
 			if got, _ := store.NewConsumers(env.DB).ByID(t.Context(), pl2); got.Phone != nil {
