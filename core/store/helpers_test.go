@@ -13,33 +13,10 @@ import (
 // eachBackend runs fn against a fresh, migrated database of every backend, in parallel.
 func eachBackend(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	for _, b := range storetest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, storetest.Open(t, b))
-		})
-	}
+	storetest.EachBackend(t, fn)
 }
 
-// fakeClock is a settable clock for store.DB.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock(t time.Time) *storetest.Clock { return storetest.NewClock(t) }
 
 // must turns a (value, error) result into the value, failing t on error:
 // must(f())(t). The curried form is what lets f's two results be passed whole.

@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,37 +14,10 @@ import (
 // with the module enabled: the core's schema, then the module's own.
 func eachBackend(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	for _, b := range storetest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			t.Parallel()
-			db := storetest.Open(t, b)
-			if err := db.MigrateSet(t.Context(), store.MigrationSet{Owner: apikeys.Plugin.Name, FS: apikeys.Migrations}); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db)
-		})
-	}
+	storetest.EachBackend(t, fn, store.MigrationSet{Owner: apikeys.Plugin.Name, FS: apikeys.Migrations})
 }
 
-// fakeClock is a settable clock for store.DB.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock(t time.Time) *storetest.Clock { return storetest.NewClock(t) }
 
 // must turns a (value, error) result into the value, failing t on error: must(f())(t).
 func must[T any](v T, err error) func(t *testing.T) T {

@@ -228,3 +228,46 @@ func createPostgresDB(t testing.TB) string {
 func (b Backend) String() string {
 	return fmt.Sprintf("%s(%s)", b.Name, store.RedactURL(b.URL))
 }
+
+// EachBackend runs fn as a parallel subtest against a fresh database of every backend, migrated
+// as the service migrates it with the given modules enabled: the core's schema, then each
+// module's own set (for a module's repository tests: store.MigrationSet{Owner: Plugin.Name, FS:
+// Plugin.Migrations}).
+func EachBackend(t *testing.T, fn func(t *testing.T, db *store.DB), modules ...store.MigrationSet) {
+	t.Helper()
+	for _, b := range Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			db := Open(t, b)
+			for _, m := range modules {
+				if err := db.MigrateSet(t.Context(), m); err != nil {
+					t.Fatalf("storetest: migrate %s on %s: %v", m.Owner, b.Name, err)
+				}
+			}
+			fn(t, db)
+		})
+	}
+}
+
+// Clock is a settable clock for store.DB.Now, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock is a Clock reading t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
