@@ -185,7 +185,13 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	w.provision(t, bins.old)
 
 	t.Run("upgrade", func(t *testing.T) {
-		w.phase(t, "current binary, the release's config", bins.cur, true, func(t *testing.T, a *api) { w.checkUpgrade(t, a) })
+		w.phase(t, "current binary, the release's config", bins.cur, true, func(t *testing.T, a *api) {
+			w.checkUpgrade(t, a)
+			if w.on("/auth/login") {
+				w.disableLeaver(t, bins.cur)
+				w.checkLeaver(t, a)
+			}
+		})
 	})
 	if !bytes.Equal(oldYAML, newYAML) {
 		t.Run("todays_config", func(t *testing.T) {

@@ -111,6 +111,10 @@ type world struct {
 	adminOffline string
 	adminReset   bool
 	current      bool // the phase runs the current binary (else the release's)
+	// leaver is an admin the current binary disables (`users disable`) after its first start;
+	// from then on every binary, the release's on rollback included, must refuse them.
+	leaver   *person
+	disabled bool
 }
 
 func (w *world) on(path string) bool { return w.lanes[path] }
@@ -179,6 +183,8 @@ func (w *world) provision(t *testing.T, bin string) {
 		w.staff[p.key] = p
 		t.Cleanup(func() { w.peers.mail.Forget(p.email) })
 	}
+	w.leaver = &person{key: "leaver", role: "admin", email: "leaver-" + randomHex(4) + "@upgrade.cashless.test", password: "pw-" + randomHex(8)}
+	w.leaver.id = cli(w.leaver.password+"\n", "users", "create", "--email", w.leaver.email, "--role", "admin", "--password-stdin")
 	op := strconv.FormatInt(w.staff["operator_bound"].id, 10)
 	evs := strconv.FormatInt(ev, 10)
 	w.devices = map[string]*device{
@@ -287,6 +293,25 @@ func (w *world) checkUpgrade(t *testing.T, a *api) {
 	}
 }
 
+// checkLeaver: the leaver logs in until the current binary disabled them; after that no binary
+// lets them in, the release's on rollback included (the "!"-marked hash of migration 00004 is
+// a format the release's verifier refuses), with the answer of a wrong password.
+func (w *world) checkLeaver(t *testing.T, a *api) {
+	r := a.do("POST", "/auth/login", map[string]any{"email": w.leaver.email, "password": w.leaver.password, "role": "admin"}, "")
+	switch {
+	case !w.disabled && r.Status != 200:
+		t.Errorf("the admin to be disabled cannot log in yet: %d %s", r.Status, r.Body)
+	case w.disabled && r.Status != 401:
+		t.Errorf("a disabled admin logs in: %d %s", r.Status, r.Body)
+	}
+}
+
+// disableLeaver runs the current binary's `users disable` on the leaver.
+func (w *world) disableLeaver(t *testing.T, bin string) {
+	run(t, bin, w.d.work, w.d.env, "", "users", "disable", "--id", strconv.FormatInt(w.leaver.id, 10))
+	w.disabled = true
+}
+
 // checkAdminOffline: the reset ended the offline token the release issued to the admin, which
 // carries no session (docs/contract/NOTES.md, "Hardening decisions": one revocation primitive, a
 // per-subject not-before time set by a password reset). The release does not read that time
@@ -315,6 +340,7 @@ func (w *world) checkAgain(t *testing.T, a *api) {
 		for _, p := range w.staff {
 			w.login(t, a, p)
 		}
+		w.checkLeaver(t, a)
 		for _, p := range w.staff {
 			if p.session.access == "" {
 				continue
