@@ -3,10 +3,10 @@ package firebase
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/cashlessmedia/cashless-auth/core/audit"
 	"github.com/cashlessmedia/cashless-auth/core/httpx"
+	"github.com/cashlessmedia/cashless-auth/core/identity"
 	"github.com/cashlessmedia/cashless-auth/core/metrics"
 	"github.com/cashlessmedia/cashless-auth/core/router"
 )
@@ -24,6 +24,18 @@ type loginRequest struct {
 
 const lane = "firebase"
 
+// answers word the lane's outcomes.
+var answers = identity.Lane{
+	Name: lane, Provider: "firebase",
+	IsInvalid: func(err error) bool { return errors.Is(err, ErrInvalidToken) },
+	Invalid:   "Invalid or expired Firebase ID token",
+	IsUnavailable: func(err error) bool {
+		var unavailable *UnavailableError
+		return errors.As(err, &unavailable)
+	},
+	Unavailable: "Firebase authentication is unavailable; try again later",
+}
+
 func login(s *Service, a *audit.Log, m *metrics.Metrics) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var req loginRequest
@@ -31,30 +43,6 @@ func login(s *Service, a *audit.Log, m *metrics.Metrics) httpx.HandlerFunc {
 			return err
 		}
 		res, err := s.Login(r.Context(), req.IDToken)
-		ev := audit.Event{Name: "login", Lane: lane}
-		var unavailable *UnavailableError
-		switch {
-		case err == nil:
-			ev.Outcome, ev.Actor = audit.Success, "consumer:"+strconv.FormatInt(res.Consumer.ID, 10)
-			if res.PhoneConflict {
-				ev.Reason = "phone_claim_held_by_another_consumer"
-			}
-			a.Record(r.Context(), ev)
-			m.Login(lane, audit.Success)
-			httpx.WriteJSON(w, http.StatusOK, res.Pair)
-			return nil
-		case errors.Is(err, ErrInvalidToken):
-			ev.Outcome, ev.Reason = audit.Failure, "invalid_token"
-			a.Record(r.Context(), ev)
-			m.Login(lane, audit.Failure)
-			return httpx.Unauthorized("Invalid or expired Firebase ID token")
-		case errors.As(err, &unavailable):
-			m.Login(lane, "error")
-			m.DependencyError("firebase")
-			return httpx.Unavailable("Firebase authentication is unavailable; try again later", err)
-		default:
-			m.Login(lane, "error")
-			return httpx.Unavailable("Firebase login temporarily unavailable", err)
-		}
+		return answers.Answer(w, r, a, m, res, err)
 	}
 }
