@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/cashlessmedia/cashless-auth/core"
+	"github.com/cashlessmedia/cashless-auth/core/metrics"
 )
 
 //go:embed openapi.json
@@ -30,6 +31,7 @@ var Plugin = core.Plugin{
 		core.OpenAPI("guest", fragment),
 		fx.Provide(fx.Private, NewService),
 		core.Routes(NewRoutes),
+		metrics.LoginLane("guest"),
 	),
 }
 
