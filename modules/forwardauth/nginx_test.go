@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,39 +21,11 @@ import (
 // The real nginx (Debian's package, unpacked by scripts/tools.sh) runs the shipped
 // deployments/gateways/nginx.conf in front of an upstream that echoes the headers it got.
 
-var nginxBin struct {
-	once sync.Once
-	path string
-	err  error
-}
+func repoRoot(t *testing.T) string { return testkit.RepoRoot(t) }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// nginxPath installs nginx with `bash scripts/tools.sh nginx` (once per test binary; `make
-// test` prepares it through TEST_TOOLS) and fails the test, saying why, when it cannot.
+// nginxPath installs nginx with `bash scripts/tools.sh nginx` and returns its binary.
 func nginxPath(t *testing.T) string {
-	t.Helper()
-	nginxBin.once.Do(func() {
-		tools := filepath.Join(repoRoot(t), "scripts", "tools.sh")
-		if out, err := exec.Command("bash", tools, "nginx").CombinedOutput(); err != nil {
-			nginxBin.err = fmt.Errorf("installing nginx with `bash scripts/tools.sh nginx` failed (apt-get download of Debian's nginx: network, apt sources?): %v\n%s", err, out)
-			return
-		}
-		dir, err := exec.Command("bash", tools, "dir").Output()
-		if err != nil {
-			nginxBin.err = fmt.Errorf("`bash scripts/tools.sh dir`: %v", err)
-			return
-		}
-		nginxBin.path = filepath.Join(strings.TrimSpace(string(dir)), "bin", "nginx")
-	})
-	if nginxBin.err != nil {
-		t.Fatal(nginxBin.err)
-	}
-	return nginxBin.path
+	return filepath.Join(testkit.Tool(t, "nginx", "dir"), "bin", "nginx")
 }
 
 func freePort(t *testing.T) string {

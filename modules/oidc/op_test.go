@@ -34,6 +34,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/cashlessmedia/cashless-auth/core/testkit"
 )
 
 // opClient is a client registered at the provider. Code flow only, always with PKCE.
@@ -562,43 +564,11 @@ func (o *op) registerAccount(t *testing.T, sub string, claims map[string]any) {
 
 // ---- installation and small helpers ----------------------------------------------------------
 
-var nodeIdp struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+// nodeIdpDir installs oidc-provider (scripts/tools.sh node-idp) and returns its install dir.
+func nodeIdpDir(t *testing.T) string { return testkit.Tool(t, "node-idp", "node-idp-dir") }
 
-// nodeIdpDir installs oidc-provider (scripts/tools.sh node-idp, once per test binary) and
-// returns its install dir.
-func nodeIdpDir(t *testing.T) string {
-	t.Helper()
-	tools := filepath.Join(opRepoRoot(t), "scripts", "tools.sh")
-	nodeIdp.once.Do(func() {
-		if out, err := exec.Command("bash", tools, "node-idp").CombinedOutput(); err != nil {
-			nodeIdp.err = fmt.Errorf("installing oidc-provider with `bash scripts/tools.sh node-idp` failed (node and npm on PATH, npm registry reachable?): %v\n%s", err, out)
-			return
-		}
-		out, err := exec.Command("bash", tools, "node-idp-dir").Output()
-		nodeIdp.dir, nodeIdp.err = strings.TrimSpace(string(out)), err
-	})
-	if nodeIdp.err != nil {
-		t.Fatal(nodeIdp.err)
-	}
-	return nodeIdp.dir
-}
-
-// opRepoRoot is the module root: tests run in their package's directory.
-func opRepoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "scripts", "oidc-provider", "op.mjs")); err != nil {
-		t.Fatalf("repository root not found from the test's directory: %v", err)
-	}
-	return root
-}
+// opRepoRoot is the repository's root.
+func opRepoRoot(t *testing.T) string { return testkit.RepoRoot(t) }
 
 func opWriteJSON(t *testing.T, file string, v any) {
 	t.Helper()

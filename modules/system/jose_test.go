@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -258,39 +257,7 @@ func joseVerify(t *testing.T, nodeDir, issuer string, tokens map[string]string) 
 	return out
 }
 
-var nodeIdp struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+// nodeIdpDir installs jose (scripts/tools.sh node-idp) and returns its install dir.
+func nodeIdpDir(t *testing.T) string { return testkit.Tool(t, "node-idp", "node-idp-dir") }
 
-// nodeIdpDir installs jose (scripts/tools.sh node-idp) once per test binary and returns where.
-func nodeIdpDir(t *testing.T) string {
-	t.Helper()
-	tools := filepath.Join(repoRoot(t), "scripts", "tools.sh")
-	nodeIdp.once.Do(func() {
-		if out, err := exec.Command("bash", tools, "node-idp").CombinedOutput(); err != nil {
-			nodeIdp.err = fmt.Errorf("installing jose with `bash scripts/tools.sh node-idp` failed (node and npm on PATH, npm registry reachable?): %v\n%s", err, out)
-			return
-		}
-		out, err := exec.Command("bash", tools, "node-idp-dir").Output()
-		nodeIdp.dir, nodeIdp.err = strings.TrimSpace(string(out)), err
-	})
-	if nodeIdp.err != nil {
-		t.Fatal(nodeIdp.err)
-	}
-	return nodeIdp.dir
-}
-
-// repoRoot is the module root: tests run in their package's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "scripts", "jose-verify", "verify.mjs")); err != nil {
-		t.Fatalf("repository root not found from the test's directory: %v", err)
-	}
-	return root
-}
+func repoRoot(t *testing.T) string { return testkit.RepoRoot(t) }
