@@ -39,7 +39,7 @@ func Tool(t testing.TB, name string, query ...string) string {
 	script := filepath.Join(RepoRoot(t), "scripts", "tools.sh")
 	r.once.Do(func() {
 		if out, err := exec.Command("bash", script, name).CombinedOutput(); err != nil {
-			r.err = fmt.Errorf("installing %s with `bash scripts/tools.sh %s` failed (network, npm registry or apt sources reachable?): %v\n%s", name, name, err, out)
+			r.err = fmt.Errorf("installing %s with `bash scripts/tools.sh %s` failed (network, npm registry or apt sources reachable?): %w\n%s", name, name, err, out)
 			return
 		}
 		if len(query) == 0 {
@@ -47,7 +47,7 @@ func Tool(t testing.TB, name string, query ...string) string {
 		}
 		out, err := exec.Command("bash", append([]string{script}, query...)...).Output()
 		if err != nil {
-			r.err = fmt.Errorf("`bash scripts/tools.sh %s`: %v", strings.Join(query, " "), err)
+			r.err = fmt.Errorf("`bash scripts/tools.sh %s`: %w", strings.Join(query, " "), err)
 		}
 		r.out = strings.TrimSpace(string(out))
 	})
