@@ -203,10 +203,7 @@ func Decode(v *viper.Viper, key string, out any) error {
 	// AllSettings applies environment overrides key by key; v.Get(section) would not.
 	var src any = v.AllSettings()
 	if key != "" {
-		for _, part := range strings.Split(key, ".") {
-			m, _ := src.(map[string]any)
-			src = m[part]
-		}
+		src = Lookup(v.AllSettings(), key)
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           out,

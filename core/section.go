@@ -162,7 +162,7 @@ func (sec *Section) raw(v *viper.Viper, name string) map[string]any {
 		}
 	}
 	for part, fields := range sec.entries {
-		entries, _ := dig(raw, part).(map[string]any)
+		entries, _ := config.Lookup(raw, part).(map[string]any)
 		for entry := range entries {
 			m, ok := entries[entry].(map[string]any)
 			if !ok {
@@ -173,7 +173,7 @@ func (sec *Section) raw(v *viper.Viper, name string) map[string]any {
 				if val == nil {
 					val = def
 				}
-				put(m, f, val)
+				config.Set(m, f, val)
 			}
 		}
 	}
@@ -186,14 +186,14 @@ func (sec *Section) raw(v *viper.Viper, name string) map[string]any {
 func (sec *Section) check(name string) error {
 	raw := map[string]any{}
 	for k, val := range sec.defaults {
-		put(raw, k, val)
+		config.Set(raw, k, val)
 	}
 	for part, fields := range sec.entries {
 		entry := map[string]any{}
 		for f, val := range fields {
-			put(entry, f, val)
+			config.Set(entry, f, val)
 		}
-		put(raw, part, map[string]any{"example": entry})
+		config.Set(raw, part, map[string]any{"example": entry})
 	}
 	var md mapstructure.Metadata
 	if _, err := sec.decode(raw, false, &md); err != nil {
@@ -228,30 +228,6 @@ func decodeWith(raw map[string]any, out any, md *mapstructure.Metadata) error {
 		return err
 	}
 	return dec.Decode(raw)
-}
-
-// dig is the value at the dotted path in m.
-func dig(m map[string]any, path string) any {
-	var cur any = m
-	for _, part := range strings.Split(path, ".") {
-		mm, _ := cur.(map[string]any)
-		cur = mm[part]
-	}
-	return cur
-}
-
-// put sets the dotted path in m, creating maps on the way.
-func put(m map[string]any, path string, val any) {
-	parts := strings.Split(path, ".")
-	for _, part := range parts[:len(parts)-1] {
-		next, ok := m[part].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[part] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = val
 }
 
 // flatten is the errors that errors.Join joined in err, or err.

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core"
 	"github.com/cashlessmedia/cashless-auth/core/openapi"
 	"github.com/cashlessmedia/cashless-auth/core/ratelimit"
@@ -72,7 +73,7 @@ func TestTenantGraphs(t *testing.T) {
 				"modules.password_reset.mail.smtp.tls":      "none",
 				"modules.password_reset.mail.smtp.username": "",
 			}
-			switch chartconfig.Lookup(rendered, "modules.phone_otp.sms.provider") {
+			switch config.Lookup(rendered, "modules.phone_otp.sms.provider") {
 			case "twilio":
 				infra["modules.phone_otp.sms.twilio.base_url"] = smsAPI.URL
 				infra["modules.phone_otp.sms.twilio.auth_token"] = "twilio-stand-in"
@@ -93,7 +94,7 @@ func TestTenantGraphs(t *testing.T) {
 				infra["modules.firebase.credentials_file"] = ""
 				infra["modules.firebase.allow_emulator"] = true
 			}
-			if kid, _ := chartconfig.Lookup(rendered, "jwt.active_kid").(string); kid != "" {
+			if kid, _ := config.Lookup(rendered, "jwt.active_kid").(string); kid != "" {
 				infra["jwt.keys_dir"] = testkit.StandInKeyring(t, kid) // the chart mounts the keyring Secret here
 			}
 
@@ -192,7 +193,7 @@ func lanesOn(t *testing.T, rendered map[string]any, catalogue []core.Plugin) map
 	t.Helper()
 	on := map[string]bool{}
 	for _, p := range catalogue {
-		switch v := chartconfig.Lookup(rendered, core.SwitchKey(p.Name)).(type) {
+		switch v := config.Lookup(rendered, core.SwitchKey(p.Name)).(type) {
 		case nil:
 			on[p.Name] = p.AlwaysOn || p.EnabledByDefault
 		case bool:
@@ -326,7 +327,7 @@ func checkRouteLimits(t *testing.T, env *testkit.Env, rendered map[string]any, o
 	for _, c := range env.Server.Handler().Routes {
 		routes[c.Name] = c
 	}
-	overrides, _ := chartconfig.Lookup(rendered, "ratelimit.routes").(map[string]any)
+	overrides, _ := config.Lookup(rendered, "ratelimit.routes").(map[string]any)
 	client := 0
 	for _, module := range sortedKeys(overrides) {
 		actions, ok := overrides[module].(map[string]any)

@@ -75,30 +75,3 @@ func Merge(dst, src map[string]any) map[string]any {
 	}
 	return out
 }
-
-// Lookup returns the value at a dotted key, or nil.
-func Lookup(m map[string]any, key string) any {
-	var cur any = m
-	for _, part := range strings.Split(key, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[part]
-	}
-	return cur
-}
-
-// Set puts v at a dotted key, creating the maps on the way.
-func Set(m map[string]any, key string, v any) {
-	parts := strings.Split(key, ".")
-	for _, part := range parts[:len(parts)-1] {
-		next, ok := m[part].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[part] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-}

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cashlessmedia/cashless-auth/config"
 	"github.com/cashlessmedia/cashless-auth/core/state/statetest"
 	"github.com/cashlessmedia/cashless-auth/core/store/storetest"
 	"github.com/cashlessmedia/cashless-auth/core/testkit"
@@ -141,7 +142,7 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 	}
 	keyring := ""
 	for _, cfg := range []map[string]any{sc.oldConfig, sc.newConfig} {
-		if kid, _ := chartconfig.Lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
+		if kid, _ := config.Lookup(cfg, "jwt.active_kid").(string); kid != "" && keyring == "" {
 			keyring = testkit.StandInKeyring(t, kid) // the chart mounts the tenant's keyring Secret here
 		}
 	}
@@ -160,15 +161,15 @@ func (sc scenario) run(t *testing.T, bins binaries, p *peers) {
 		}
 		cfg := chartconfig.Merge(nil, base)
 		for k, v := range infra {
-			chartconfig.Set(cfg, key(k), v)
+			config.Set(cfg, key(k), v)
 		}
-		if provider, _ := chartconfig.Lookup(cfg, key("modules.phone_otp.sms.provider")).(string); provider == "twilio" {
-			chartconfig.Set(cfg, key("modules.phone_otp.sms.twilio.base_url"), p.sms.srv.URL)
+		if provider, _ := config.Lookup(cfg, key("modules.phone_otp.sms.provider")).(string); provider == "twilio" {
+			config.Set(cfg, key("modules.phone_otp.sms.twilio.base_url"), p.sms.srv.URL)
 			// The chart feeds it from a Secret; in the file, it needs no variable name per release.
-			chartconfig.Set(cfg, key("modules.phone_otp.sms.twilio.auth_token"), "twilio-stand-in")
+			config.Set(cfg, key("modules.phone_otp.sms.twilio.auth_token"), "twilio-stand-in")
 		} else {
-			chartconfig.Set(cfg, key("modules.phone_otp.sms.provider"), "webhook")
-			chartconfig.Set(cfg, key("modules.phone_otp.sms.webhook.url"), p.sms.srv.URL+"/webhook")
+			config.Set(cfg, key("modules.phone_otp.sms.provider"), "webhook")
+			config.Set(cfg, key("modules.phone_otp.sms.webhook.url"), p.sms.srv.URL+"/webhook")
 		}
 		b, err := yaml.Marshal(cfg)
 		if err != nil {
