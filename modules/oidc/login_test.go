@@ -1,9 +1,12 @@
 package oidc_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +30,8 @@ func (w *opWorld) config(extra map[string]any) map[string]any {
 		"modules.oidc.enabled":          true,
 		"modules.oidc.refresh_interval": refresh.String(),
 		"ratelimit.routes.oidc.login":   "1000/minute",
+		// Requests carry their client's address in X-Forwarded-For, as behind an ingress.
+		"ratelimit.trusted_proxies": []any{"127.0.0.1/32"},
 		"modules.oidc.providers": map[string]any{
 			// A Keycloak realm: raw nonce, one of two clients accepted.
 			"keycloak": map[string]any{"issuer": w.keycloak.Issuer(), "client_ids": []any{"app"}, "algorithms": []any{"RS256"}},
@@ -147,6 +152,34 @@ func TestOIDCLogin(t *testing.T) {
 			tok := w.keycloak.IDToken(t, "app", "frank", "n", nil)
 			subjectOf(t, env, oidcLogin(c, "keycloak", tok, "n"))
 			refused(t, oidcLogin(c, "keycloak", tok, "n"), "replayed token")
+		})
+
+		t.Run("50 copies of one ID token at once, from 20 addresses: one session", func(t *testing.T) {
+			tok := w.keycloak.IDToken(t, "app", "gabe", "n", nil)
+			body, _ := json.Marshal(map[string]any{"id_token": tok, "nonce": "n"})
+			statuses := make([]int, 50)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Go(func() {
+					req, _ := http.NewRequest("POST", env.URL+"/auth/login/oidc/keycloak", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i%20+1))
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						return // status 0: counted as neither
+					}
+					statuses[i] = resp.StatusCode
+					resp.Body.Close()
+				})
+			}
+			wg.Wait()
+			count := map[int]int{}
+			for _, s := range statuses {
+				count[s]++
+			}
+			if count[200] != 1 || count[401] != len(statuses)-1 {
+				t.Fatalf("50 concurrent copies of one ID token: %v, want one 200 and 49 401s", count)
+			}
 		})
 
 		t.Run("nonce modes", func(t *testing.T) {
